@@ -1,0 +1,1 @@
+"""Okno services: the FastAPI services, the ACD router and their shared library."""

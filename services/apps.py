@@ -1,0 +1,47 @@
+"""The HTTP services `okno serve NAME` can run, each its own process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+
+from services.auth.router import router as auth_router
+from services.common.app import create_service_app
+from services.common.settings import Settings
+from services.directory.router import router as directory_router
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """What a service is called and which routers it serves."""
+
+    title: str
+    description: str
+    routers: tuple[APIRouter, ...]
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    "auth": ServiceSpec(
+        "Okno auth", "Staff login, accounts, roles and the audit log.", (auth_router,)
+    ),
+    "directory": ServiceSpec(
+        "Okno directory",
+        "Agencies and MFC offices: addresses, phones, hours, services; open now.",
+        (directory_router,),
+    ),
+}
+
+
+def build_app(name: str, settings: Settings, *, database_url: str, redis_url: str) -> FastAPI:
+    """The FastAPI app of one service."""
+    spec = SERVICES[name]
+    return create_service_app(
+        name=name,
+        title=spec.title,
+        description=spec.description,
+        settings=settings,
+        database_url=database_url,
+        redis_url=redis_url,
+        routers=spec.routers,
+    )

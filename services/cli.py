@@ -1,0 +1,169 @@
+"""The `okno` command: run, migrate and administer a centre."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from services.apps import SERVICES, build_app
+from services.common.embedded import service_urls
+from services.common.errors import StartupError
+from services.common.logging import configure_logging
+from services.common.settings import Settings
+
+app = typer.Typer(
+    help="Okno: contact-centre engine for a public-services information line.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+directory_app = typer.Typer(help="The agency directory.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(directory_app, name="directory")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a clear message naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"OKNO_{'_'.join(str(p) for p in e['loc']).upper() or 'SETTINGS'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        fail(f"Invalid configuration: {problems}")
+
+
+def fail(message: str) -> NoReturn:
+    """Print an error for a person (no traceback) and exit with status 2."""
+    typer.secho(f"okno: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Alembic revision to migrate to")] = "head",
+) -> None:
+    """Create or upgrade the database schema."""
+    from services.common.migrate import migrate as run_migrate
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as (db, _):
+            asyncio.run(run_migrate(db, revision))
+    except StartupError as exc:
+        fail(str(exc))
+    typer.echo(f"Database migrated to {revision}.")
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Argument(help=f"Service: {', '.join(SERVICES)}")],
+    host: Annotated[str | None, typer.Option(help="Address to bind (default OKNO_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from OKNO_BASE_PORT)")] = None,
+) -> None:
+    """Run one HTTP service."""
+    if name not in SERVICES:
+        fail(f"Unknown service {name!r}; choose one of: {', '.join(SERVICES)}")
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
+            service_app = build_app(name, settings, database_url=urls[0], redis_url=urls[1])
+            config = uvicorn.Config(
+                service_app,
+                host=host or settings.host,
+                port=port or settings.service_port(name),
+                log_config=None,
+                access_log=False,
+                proxy_headers=False,
+            )
+            uvicorn.Server(config).run()
+    except StartupError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def demo() -> None:
+    """Run the whole demo centre with sample data; Ctrl-C stops everything."""
+    from services.demo import run_demo
+
+    settings = load_settings()
+    configure_logging(level="WARNING", json=settings.log_json)
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
+            run_demo(settings, *urls)
+    except StartupError as exc:
+        fail(str(exc))
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name (letters, digits, . _ -)")],
+    role: Annotated[str, typer.Option(help="operator, supervisor, administrator or agency")],
+    full_name: Annotated[str, typer.Option(help="Full name as shown to colleagues")],
+    agency_code: Annotated[str | None, typer.Option(help="Agency code (agency role)")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a staff account (the password is asked for, never passed as an argument)."""
+    from services.admin_tasks import create_account
+
+    settings = load_settings()
+    configure_logging(level="WARNING", json=settings.log_json)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            fail("The passwords differ")
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as (db, _):
+            message = asyncio.run(
+                create_account(
+                    db,
+                    username=username,
+                    role=role,
+                    full_name=full_name,
+                    agency_code=agency_code,
+                    password=password,
+                )
+            )
+    except (StartupError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(message)
+
+
+@directory_app.command("import")
+def directory_import(
+    path: Annotated[Path, typer.Argument(help="agencies.json or agencies.csv", exists=True)],
+) -> None:
+    """Import offices (and, from JSON, services) into the directory; a bad row rejects the file."""
+    from services.admin_tasks import import_directory_file
+
+    settings = load_settings()
+    configure_logging(level="WARNING", json=settings.log_json)
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as (db, _):
+            message = asyncio.run(import_directory_file(db, path.read_bytes(), filename=path.name))
+    except (StartupError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(message)
+
+
+def main() -> None:
+    """Entry point of the `okno` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

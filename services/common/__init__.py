@@ -1,0 +1,1 @@
+"""Shared library of every Okno process: settings, persistence, logging, metrics, errors."""

@@ -1,0 +1,1 @@
+"""The agency directory (R9): agencies and MFC offices, their hours, holidays and services."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Okno schema, run by `okno migrate`."""
