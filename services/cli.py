@@ -49,7 +49,7 @@ def fail(message: str) -> NoReturn:
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Option(help="Alembic revision to migrate to")] = "head",
+    revision: Annotated[str, typer.Option(help="Alembic revision to migrate to")] = "heads",
 ) -> None:
     """Create or upgrade the database schema."""
     from services.common.migrate import migrate as run_migrate

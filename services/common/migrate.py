@@ -22,8 +22,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision` over an existing engine."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` over an existing engine.
+
+    "heads" rather than "head": each feature's migrations form their own branch off the
+    foundation revision, so features land independently."""
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
 
     def run(connection: object) -> None:
@@ -34,7 +37,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.run_sync(run)
 
 
-async def migrate(database_url: str, revision: str = "head") -> None:
+async def migrate(database_url: str, revision: str = "heads") -> None:
     """Check the server answers, then migrate (used by `okno migrate`)."""
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -44,6 +47,6 @@ async def migrate(database_url: str, revision: str = "head") -> None:
         await engine.dispose()
 
 
-def migrate_sync(database_url: str, revision: str = "head") -> None:
+def migrate_sync(database_url: str, revision: str = "heads") -> None:
     """`migrate` for synchronous callers such as the CLI."""
     asyncio.run(migrate(database_url, revision))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from panoramisk.message import Message
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "asterisk"
+from tests.support.reference import asterisk_reference
+
+SHARED = asterisk_reference()
 TRACES = SHARED / "traces"
 API_DOCS = SHARED / "ari-api-docs"
 

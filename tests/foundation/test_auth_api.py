@@ -10,7 +10,7 @@ import pytest
 from services.auth.models import Role
 from services.auth.tokens import issue_token
 from services.common.settings import Settings
-from tests.foundation.conftest import PASSWORD, TokenFactory, UserFactory
+from tests.conftest import PASSWORD, TokenFactory, UserFactory
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.auth.models import Role
-from tests.foundation.conftest import TokenFactory
+from tests.conftest import TokenFactory
 
 pytestmark = pytest.mark.integration
 
