@@ -58,7 +58,7 @@ def test_log_lines_are_json_and_masked(capsys: pytest.CaptureFixture[str]) -> No
     structlog.get_logger("test").info(
         "callback requested by +7 913 123-45-67", caller="+79131234567"
     )
-    logging.getLogger("uvicorn.error").info("mail to ivan@mail.example")
+    logging.getLogger("okno.test.stdlib").info("mail to ivan@mail.example")
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert lines[0]["event"] == "callback requested by +7********67"
     assert lines[0]["caller"] == "+7********67"
