@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -101,6 +102,69 @@ def demo() -> None:
     try:
         with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
             run_demo(settings, *urls)
+    except StartupError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def fakepbx(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    ari_port: Annotated[int, typer.Option(help="ARI HTTP/WebSocket port (0: any free)")] = 8088,
+    ami_port: Annotated[int, typer.Option(help="AMI TCP port (0: any free)")] = 5038,
+    user: Annotated[str, typer.Option(help="ARI/AMI user")] = "okno",
+    password: Annotated[str, typer.Option(help="ARI/AMI password")] = "okno",
+    app_name: Annotated[str, typer.Option("--app", help="Stasis application")] = "okno",
+    speed: Annotated[float, typer.Option(help="Divide simulated delays by this", min=0.01)] = 1.0,
+    operators: Annotated[
+        str, typer.Option(help="Comma-separated operator seats (PJSIP endpoints)")
+    ] = "",
+) -> None:
+    """Run the fake Asterisk (ARI REST + WebSocket, AMI) on loopback for the demo and tests."""
+    import contextlib
+
+    from fakepbx.pbx import DEFAULT_OPERATORS, PbxOptions, serve
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    options = PbxOptions(
+        app=app_name,
+        username=user,
+        password=password,
+        speed=speed,
+        operators=tuple(operators.split(",")) if operators else DEFAULT_OPERATORS,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(host, ari_port, ami_port, options=options))
+
+
+@app.command("appointments-worker")
+def appointments_worker(
+    interval: Annotated[float, typer.Option(help="Seconds between rounds", min=1)] = 60.0,
+) -> None:
+    """Send appointment reminders (SMS, e-mail) and satisfaction follow-ups until stopped."""
+    from services.appointments.notify import NotifySettings
+    from services.appointments.worker import run_worker
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    async def main(database_url: str, redis_url: str) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_worker(
+            settings,
+            NotifySettings(),
+            database_url=database_url,
+            redis_url=redis_url,
+            stop=stop,
+            interval=interval,
+        )
+
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
+            asyncio.run(main(*urls))
     except StartupError as exc:
         fail(str(exc))
 
