@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 
+from services.appointments.router import router as appointments_router
 from services.auth.router import router as auth_router
 from services.common.app import create_service_app
 from services.common.settings import Settings
 from services.directory.router import router as directory_router
+from services.knowledge.router import router as knowledge_router
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,16 @@ SERVICES: dict[str, ServiceSpec] = {
         "Okno directory",
         "Agencies and MFC offices: addresses, phones, hours, services; open now.",
         (directory_router,),
+    ),
+    "knowledge": ServiceSpec(
+        "Okno knowledge",
+        "Service catalogue, FAQ with Russian search, call scripts, outdated-information notices.",
+        (knowledge_router,),
+    ),
+    "appointments": ServiceSpec(
+        "Okno appointments",
+        "Booking appointments and consultations: slots, bookings, attendance, schedules.",
+        (appointments_router,),
     ),
 }
 

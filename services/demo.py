@@ -17,12 +17,14 @@ from pathlib import Path
 
 import httpx
 
+from services.appointments.demo_seed import seed_appointments
 from services.apps import SERVICES
 from services.common.db import create_engine, session_factory, transaction
 from services.common.errors import StartupError
 from services.common.migrate import migrate
 from services.common.settings import Settings
 from services.demo_seed import DemoLogin, demo_logins, seed_directory, seed_staff
+from services.knowledge.demo_seed import seed_knowledge
 
 
 async def prepare(database_url: str, data_dir: Path) -> list[DemoLogin]:
@@ -34,6 +36,8 @@ async def prepare(database_url: str, data_dir: Path) -> list[DemoLogin]:
         async with transaction(session_factory(engine)) as session:
             await seed_directory(session)
             await seed_staff(session, logins)
+            await seed_knowledge(session)
+            await seed_appointments(session)
         return logins
     finally:
         await engine.dispose()
@@ -42,27 +46,27 @@ async def prepare(database_url: str, data_dir: Path) -> list[DemoLogin]:
 def start_services(
     settings: Settings, database_url: str, redis_url: str, names: Sequence[str]
 ) -> dict[str, subprocess.Popen[bytes]]:
-    """Start each service as `okno serve NAME` in a child process."""
+    """Start each service as `okno serve NAME`, and the workers, in child processes."""
     env = {
         **os.environ,
         "OKNO_DATABASE_URL": database_url,
         "OKNO_REDIS_URL": redis_url,
         "OKNO_DATA_DIR": str(settings.data_dir.resolve()),
     }
+    commands = {name: ["serve", name] for name in names}
+    commands["appointments-worker"] = ["appointments-worker"]
     return {
         name: subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", name],
-            env=env,
-            stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "services.cli", *args], env=env, stdin=subprocess.DEVNULL
         )
-        for name in names
+        for name, args in commands.items()
     }
 
 
 def wait_healthy(settings: Settings, children: dict[str, subprocess.Popen[bytes]]) -> None:
     """Wait until every service answers /health, or fail naming the one that did not."""
     deadline = time.monotonic() + 60
-    pending = dict(children)
+    pending = {name: process for name, process in children.items() if name in SERVICES}
     while pending:
         for name, process in list(pending.items()):
             if process.poll() is not None:

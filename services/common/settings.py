@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The services `okno serve NAME` can run, with their default port offset from `base_port`.
-SERVICE_PORTS: dict[str, int] = {"auth": 1, "directory": 2}
+SERVICE_PORTS: dict[str, int] = {"auth": 1, "directory": 2, "appointments": 4, "knowledge": 3}
 
 _DEV_SECRET_FILE = "jwt-secret"
 
