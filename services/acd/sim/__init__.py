@@ -1,0 +1,1 @@
+"""Discrete-event simulator driving the ACD core with synthetic calls (``okno sim``)."""
