@@ -1,0 +1,1 @@
+"""Complaints from citizens and their forwarding to the responsible agency (R9)."""
