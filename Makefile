@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-unit test-integration test-e2e lint format bench clean
+.PHONY: demo prompts test test-unit test-integration test-e2e lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -15,8 +15,22 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Run the whole demo centre with sample data (Ctrl-C stops everything).
-demo: $(STAMP)
+demo: $(STAMP) prompts
 	$(BIN)/okno demo
+
+## Russian voice prompts for Asterisk (espeak-ng + sox; installed here when run as root).
+prompts: $(STAMP)
+	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -qq espeak-ng sox >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq espeak-ng sox >/dev/null; }; \
+		fi; \
+	fi
+	@if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then \
+		$(BIN)/okno prompts build; \
+	else \
+		echo "Voice prompts not built: install espeak-ng and sox (apt-get install espeak-ng sox)"; \
+	fi
 
 ## The whole test suite (unit, integration, end to end).
 test: $(STAMP)

@@ -103,7 +103,9 @@ class FakePbx:
         pbx = cls(engine, options, host)
         credentials = (options.username, options.password)
         app = build_app(engine, credentials, pbx.control)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+        # and accepted sockets inherit it; without it every reply waits ~40 ms (delayed ACK).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, ari_port))
         pbx.ari_port = sock.getsockname()[1]

@@ -10,6 +10,7 @@ from services.appointments.router import router as appointments_router
 from services.auth.router import router as auth_router
 from services.common.app import create_service_app
 from services.common.settings import Settings
+from services.complaints.router import router as complaints_router
 from services.directory.router import router as directory_router
 from services.knowledge.router import router as knowledge_router
 
@@ -41,6 +42,11 @@ SERVICES: dict[str, ServiceSpec] = {
         "Okno appointments",
         "Booking appointments and consultations: slots, bookings, attendance, schedules.",
         (appointments_router,),
+    ),
+    "complaints": ServiceSpec(
+        "Okno complaints",
+        "Complaints and notices: registration, forwarding to agencies, status timelines.",
+        (complaints_router,),
     ),
 }
 

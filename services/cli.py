@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 
+from services.acd.cli import register as register_acd_commands
 from services.apps import SERVICES, build_app
 from services.common.embedded import service_urls
 from services.common.errors import StartupError
 from services.common.logging import configure_logging
 from services.common.settings import Settings
+from services.ivr.cli import register as register_ivr_commands
 
 app = typer.Typer(
     help="Okno: contact-centre engine for a public-services information line.",
@@ -28,6 +32,8 @@ user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 directory_app = typer.Typer(help="The agency directory.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(directory_app, name="directory")
+register_acd_commands(app)
+register_ivr_commands(app)
 
 
 def load_settings() -> Settings:
@@ -106,6 +112,48 @@ def demo() -> None:
         fail(str(exc))
 
 
+def _run_until_signal(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived coroutine; SIGINT/SIGTERM cancel it cleanly."""
+
+    async def guarded() -> None:
+        task = asyncio.create_task(main)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(guarded())
+
+
+@app.command()
+def acd() -> None:
+    """Run the ACD router of this centre (a standby waits for the lease) and its call records."""
+    from services.router.process import run_router
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
+            _run_until_signal(run_router(settings, database_url=urls[0], redis_url=urls[1]))
+    except StartupError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def bridge() -> None:
+    """Run the Asterisk bridge: ARI/AMI on one side, the router's streams on the other."""
+    from ari_bridge.process import run_bridge
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
+            _run_until_signal(run_bridge(settings, urls[1]))
+    except StartupError as exc:
+        fail(str(exc))
+
+
 @app.command()
 def fakepbx(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
@@ -120,8 +168,6 @@ def fakepbx(
     ] = "",
 ) -> None:
     """Run the fake Asterisk (ARI REST + WebSocket, AMI) on loopback for the demo and tests."""
-    import contextlib
-
     from fakepbx.pbx import DEFAULT_OPERATORS, PbxOptions, serve
 
     settings = load_settings()
@@ -165,6 +211,39 @@ def appointments_worker(
     try:
         with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
             asyncio.run(main(*urls))
+    except StartupError as exc:
+        fail(str(exc))
+
+
+@app.command("complaints-worker")
+def complaints_worker(
+    interval: Annotated[float, typer.Option(help="Seconds between idle rounds", min=0.1)] = 1.0,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve the worker's Prometheus metrics on this port")
+    ] = None,
+) -> None:
+    """Deliver registered complaints and notices to agencies (webhook, e-mail, inbox)."""
+    from services.complaints.worker import run_worker as run_complaints_worker
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    async def main(database_url: str) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_complaints_worker(
+            settings,
+            database_url=database_url,
+            stop=stop,
+            interval=interval,
+            metrics_port=metrics_port,
+        )
+
+    try:
+        with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
+            asyncio.run(main(urls[0]))
     except StartupError as exc:
         fail(str(exc))
 

@@ -7,8 +7,10 @@ then runs each service as its own child process, as in production, and stops the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,14 +19,23 @@ from pathlib import Path
 
 import httpx
 
+from services.acd import events as r
 from services.appointments.demo_seed import seed_appointments
 from services.apps import SERVICES
 from services.common.db import create_engine, session_factory, transaction
 from services.common.errors import StartupError
 from services.common.migrate import migrate
+from services.common.redis_client import create_redis
 from services.common.settings import Settings
+from services.common.streams import Streams
+from services.complaints.demo_seed import seed_complaints
 from services.demo_seed import DemoLogin, demo_logins, seed_directory, seed_staff
 from services.knowledge.demo_seed import seed_knowledge
+from services.router.wire import EVENTS, event_fields
+
+#: Seats the demo's operator bots answer (fake PBX seats op1001-op1006); 1007-1008 are for people.
+BOT_AGENTS = tuple(str(n) for n in range(1001, 1007))
+TOPICS = ("mfc", "social", "passports", "health", "housing", "status", "complaints", "techhelp")
 
 
 async def prepare(database_url: str, data_dir: Path) -> list[DemoLogin]:
@@ -38,29 +49,90 @@ async def prepare(database_url: str, data_dir: Path) -> list[DemoLogin]:
             await seed_staff(session, logins)
             await seed_knowledge(session)
             await seed_appointments(session)
+            await seed_complaints(session)
         return logins
     finally:
         await engine.dispose()
 
 
+def fake_pbx_ports(settings: Settings) -> tuple[int, int]:
+    """The demo's fake Asterisk: ARI on base+88, AMI on base+38 (8188 and 8138 by default)."""
+    return settings.base_port + 88, settings.base_port + 38
+
+
 def start_services(
     settings: Settings, database_url: str, redis_url: str, names: Sequence[str]
 ) -> dict[str, subprocess.Popen[bytes]]:
-    """Start each service as `okno serve NAME`, and the workers, in child processes."""
+    """Start every process of the centre as a child: each HTTP service (`okno serve NAME`), the
+    workers, the fake Asterisk with simulated callers, the bridge and the ACD router."""
+    ari_port, ami_port = fake_pbx_ports(settings)
     env = {
         **os.environ,
         "OKNO_DATABASE_URL": database_url,
         "OKNO_REDIS_URL": redis_url,
         "OKNO_DATA_DIR": str(settings.data_dir.resolve()),
+        "OKNO_ARI_URL": f"http://127.0.0.1:{ari_port}/ari",
+        "OKNO_AMI_HOST": "127.0.0.1",
+        "OKNO_AMI_PORT": str(ami_port),
     }
-    commands = {name: ["serve", name] for name in names}
-    commands["appointments-worker"] = ["appointments-worker"]
-    return {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *args], env=env, stdin=subprocess.DEVNULL
+    commands = {name: ["-m", "services.cli", "serve", name] for name in names}
+    commands["appointments-worker"] = ["-m", "services.cli", "appointments-worker"]
+    commands["complaints-worker"] = [
+        "-m", "services.cli", "complaints-worker",
+        "--metrics-port", str(settings.base_port + 20),
+    ]  # fmt: skip
+    commands["fakepbx"] = [
+        "-m", "services.cli", "fakepbx", "--ari-port", str(ari_port), "--ami-port", str(ami_port),
+    ]  # fmt: skip
+    commands["acd"] = ["-m", "services.cli", "acd"]
+    commands["bridge"] = ["-m", "services.cli", "bridge"]
+    children = {}
+    for name, args in commands.items():
+        children[name] = subprocess.Popen(
+            [sys.executable, *args], env=env, stdin=subprocess.DEVNULL
         )
-        for name, args in commands.items()
-    }
+        if name == "fakepbx":
+            _wait_port(ari_port)
+    return children
+
+
+def start_traffic(settings: Settings) -> subprocess.Popen[bytes]:
+    """Simulated citizens calling in, and operator bots answering on seats 1001-1006."""
+    ari_port, _ = fake_pbx_ports(settings)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fakepbx.demo_traffic",
+            "--url",
+            f"http://127.0.0.1:{ari_port}",
+            "--calls-per-minute",
+            "4",
+        ],  # fmt: skip
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _wait_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise StartupError(f"Nothing listens on port {port} after 30 s")
+
+
+async def log_in_bots(settings: Settings, redis_url: str) -> None:
+    """Operator bots log in to the router and get ready, as the workspace does for people."""
+    client = create_redis(redis_url)
+    streams = Streams(client, settings.stream_prefix())
+    skills = dict.fromkeys(("general", *TOPICS), 3)
+    try:
+        for agent in BOT_AGENTS:
+            await streams.add(EVENTS, event_fields(r.AgentLoggedIn(agent, skills, {"ru": 5})))
+            await streams.add(EVENTS, event_fields(r.AgentReady(agent)))
+    finally:
+        await client.aclose()
 
 
 def wait_healthy(settings: Settings, children: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -80,6 +152,9 @@ def wait_healthy(settings: Settings, children: dict[str, subprocess.Popen[bytes]
         if time.monotonic() > deadline:
             raise StartupError(f"Services not healthy after 60 s: {', '.join(pending)}")
         time.sleep(0.3)
+    for name, process in children.items():
+        if process.poll() is not None:
+            raise StartupError(f"The {name} process exited with code {process.returncode}")
 
 
 def stop_services(children: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -101,6 +176,13 @@ def banner(settings: Settings, logins: list[DemoLogin]) -> str:
     for name in SERVICES:
         base = f"http://{settings.host}:{settings.service_port(name)}"
         lines.append(f"  {name:<10} {base}/docs   (health {base}/health, metrics {base}/metrics)")
+    ari_port, ami_port = fake_pbx_ports(settings)
+    lines += [
+        "",
+        f"  Telephony: fake Asterisk (ARI http://127.0.0.1:{ari_port}/ari, AMI port {ami_port}),",
+        "  the bridge and the ACD router; simulated citizens call in about 4 times a minute and",
+        f"  operator bots {', '.join(BOT_AGENTS)} answer. Call records: table `calls`.",
+    ]
     lines += ["", "  Demo logins (POST /auth/login on the auth service):"]
     lines += [f"    {login.role:<14} {login.username:<14} {login.password}" for login in logins]
     lines += ["", f"  Logins are kept in {settings.data_dir.resolve() / 'demo-logins.json'}", ""]
@@ -126,6 +208,8 @@ def run_demo(settings: Settings, database_url: str, redis_url: str) -> None:
     children = start_services(settings, database_url, redis_url, list(SERVICES))
     try:
         wait_healthy(settings, children)
+        asyncio.run(log_in_bots(settings, redis_url))
+        children["traffic"] = start_traffic(settings)
         print(banner(settings, logins), flush=True)
         wait_for_stop()
         print("Stopping the demo centre…", flush=True)

@@ -9,8 +9,15 @@ from services.appointments.models import (
     ServiceDuration,
 )
 from services.auth.models import User
+from services.calls.models import CallEvent, CallRecord
 from services.common.audit import AuditEntry
 from services.common.db import Base
+from services.complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    DeliveryPreference,
+    OutboxMessage,
+)
 from services.directory.models import (
     Agency,
     AgencyHoliday,
@@ -31,6 +38,8 @@ from services.knowledge.models import (
 )
 
 __all__ = [
+    "CallEvent",
+    "CallRecord",
     "AppointmentOffice",
     "Booking",
     "Resource",
@@ -46,10 +55,14 @@ __all__ = [
     "CallScript",
     "CatalogueEntry",
     "CatalogueVersion",
+    "Complaint",
+    "ComplaintEvent",
+    "DeliveryPreference",
     "FaqEntry",
     "FaqUsage",
     "Municipality",
     "Notice",
+    "OutboxMessage",
     "PublicHoliday",
     "Service",
     "SynonymGroup",

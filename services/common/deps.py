@@ -32,7 +32,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client that got 201 can read
+# its write at once, and a failed commit becomes an error response instead of a lost write.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class PageParams:

@@ -55,3 +55,5 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx logs every request URL at INFO, query strings (caller ids) included: keep it quiet.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))

@@ -16,7 +16,13 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The services `okno serve NAME` can run, with their default port offset from `base_port`.
-SERVICE_PORTS: dict[str, int] = {"auth": 1, "directory": 2, "appointments": 4, "knowledge": 3}
+SERVICE_PORTS: dict[str, int] = {
+    "auth": 1,
+    "directory": 2,
+    "appointments": 4,
+    "knowledge": 3,
+    "complaints": 5,
+}
 
 _DEV_SECRET_FILE = "jwt-secret"
 
@@ -47,6 +53,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    ari_url: str = Field(default="http://127.0.0.1:8088/ari", description="Asterisk ARI base URL")
+    ari_user: str = "okno"
+    ari_password: SecretStr = SecretStr("okno")
+    ari_app: str = "okno"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, ge=0, le=65535)
+    ami_user: str = "okno"
+    ami_password: SecretStr = SecretStr("okno")
+    bridge_config: Path | None = Field(default=None, description="YAML: DIDs, endpoints, prompts")
+    router_config: Path | None = Field(default=None, description="YAML: the ACD routing policy")
 
     @field_validator("timezone")
     @classmethod
@@ -67,12 +83,21 @@ class Settings(BaseSettings):
                 )
             if self.database_url is None or self.redis_url is None:
                 raise ValueError("production needs OKNO_DATABASE_URL and OKNO_REDIS_URL")
+            if "okno" in (
+                self.ari_password.get_secret_value(),
+                self.ami_password.get_secret_value(),
+            ):
+                raise ValueError("production needs real OKNO_ARI_PASSWORD and OKNO_AMI_PASSWORD")
         return self
 
     @cached_property
     def tz(self) -> ZoneInfo:
         """The centre's time zone: schedules, opening hours and night mode are reckoned in it."""
         return ZoneInfo(self.timezone)
+
+    def stream_prefix(self) -> str:
+        """Key prefix of this centre's Redis streams and live state."""
+        return f"okno:{self.centre_id}"
 
     def service_port(self, name: str) -> int:
         """The default port of a service run by `okno serve NAME`."""

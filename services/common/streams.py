@@ -13,6 +13,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from services.common.cancel import raise_if_cancelling
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -29,6 +31,11 @@ class Streams:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+
+    @property
+    def client(self) -> Any:
+        """The Redis client, for transactions that span several streams."""
+        return self._redis
 
     def key(self, stream: str) -> str:
         """The Redis key of a logical stream name."""
@@ -66,6 +73,7 @@ class Streams:
         reply = await redis.xreadgroup(
             group, consumer, {self.key(stream): ">"}, count=count, block=block_ms
         )
+        raise_if_cancelling()
         return [
             Entry(stream, entry_id, fields)
             for _key, entries in reply or []

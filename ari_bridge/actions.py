@@ -1,0 +1,110 @@
+"""What the bridge asks Asterisk to do: plain data, executed by `executor.py` through ARI.
+
+The call controller decides; it never calls ARI itself, so its decisions are tested without
+a PBX and the executor stays a thin, dumb mapping onto REST calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnsureHoldingBridge:
+    """Create the queue's holding bridge if this process has not yet."""
+
+    bridge_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddToBridge:
+    bridge_id: str
+    channel_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveFromBridge:
+    bridge_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartMusicOnHold:
+    """Asterisk stops a holding bridge's music when its last caller leaves: restart it."""
+
+    bridge_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMixingBridge:
+    bridge_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DestroyBridge:
+    bridge_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Play media (`sound:`, `recording:`, `number:`…) on a channel under a known playback id."""
+
+    channel_id: str
+    playback_id: str
+    media: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StopPlayback:
+    playback_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateOperator:
+    """Ring an operator's endpoint; the leg enters our application when answered."""
+
+    leg_id: str
+    agent: str
+    call_id: str
+    endpoint: str
+    app_args: str
+    timeout_s: int
+    caller_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContinueInDialplan:
+    """Hand the call to the dialplan (overflow trunk, blind transfer), with context variables
+    the next hop reads (topic, language, original arrival, caller)."""
+
+    channel_id: str
+    context: str
+    extension: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+Action = (
+    Answer
+    | Hangup
+    | EnsureHoldingBridge
+    | AddToBridge
+    | RemoveFromBridge
+    | StartMusicOnHold
+    | CreateMixingBridge
+    | DestroyBridge
+    | Play
+    | StopPlayback
+    | OriginateOperator
+    | ContinueInDialplan
+)

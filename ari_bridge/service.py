@@ -1,0 +1,160 @@
+"""The bridge process: Asterisk on one side, the router's Redis streams on the other.
+
+ARI WebSocket and AMI events go through the translator into the call controller, whose
+actions run through ARI and whose router events go to the `events` stream. Router commands
+come from the `commands` stream (consumer group `bridge`), run once each (a Redis marker per
+command id) and are acknowledged only after they ran. One lock serialises decisions, so the
+controller sees events and commands in one order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from ari_bridge.ami_adapter import AmiAdapter
+from ari_bridge.ari_client import AriClient
+from ari_bridge.ari_errors import AriError, AriUnavailable
+from ari_bridge.ari_events_ws import AriEventStream
+from ari_bridge.calls import CallController, Step
+from ari_bridge.config import BridgeConfig
+from ari_bridge.events import DomainEvent
+from ari_bridge.executor import Executor
+from ari_bridge.translate import Translator
+from services.common.streams import Entry, Streams
+from services.router.wire import COMMANDS, EVENTS, command_from_fields, event_fields
+
+GROUP = "bridge"
+_DONE_TTL_S = 24 * 3600
+_log = structlog.get_logger(__name__)
+
+
+class BridgeService:
+    """Runs the links to Asterisk and the streams to the router until cancelled."""
+
+    def __init__(
+        self,
+        *,
+        config: BridgeConfig,
+        ari: AriClient,
+        events_url: str,
+        ari_user: str,
+        ari_password: str,
+        streams: Streams,
+        consumer: str,
+        ami: AmiAdapter | None = None,
+    ) -> None:
+        self.config = config
+        self.ari = ari
+        self.streams = streams
+        self.consumer = consumer
+        self.ami = ami
+        self.translator = Translator(app=config.app)
+        self.controller = CallController(config)
+        self.executor = Executor(ari, self.translator)
+        self._lock = asyncio.Lock()
+        self.websocket = AriEventStream(
+            events_url,
+            username=ari_user,
+            password=ari_password,
+            on_event=self._on_ari,
+            on_connected=self._reconcile,
+        )
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.websocket.run())
+            group.create_task(self._consume_commands())
+            if self.ami is not None:
+                group.create_task(self.ami.run())
+                group.create_task(self._pump_ami(self.ami))
+
+    # --- Asterisk → controller ---------------------------------------------------------
+
+    async def _on_ari(self, message: dict[str, Any]) -> None:
+        async with self._lock:
+            for event in self.translator.feed_ari(message):
+                await self._settle(self.controller.on_event(event), event)
+
+    async def _pump_ami(self, ami: AmiAdapter) -> None:
+        while True:
+            message = await ami.events.get()
+            async with self._lock:
+                for event in self.translator.feed_ami(message):
+                    await self._settle(self.controller.on_event(event), event)
+
+    async def _reconcile(self) -> None:
+        """After every (re)connection: adopt live calls, end vanished ones."""
+        channels = await self.ari.list_channels()
+        bridges = await self.ari.list_bridges()
+        bridge_of = {
+            str(channel_id): (str(bridge["id"]), str(bridge.get("bridge_type", "")))
+            for bridge in bridges
+            for channel_id in bridge.get("channels") or []
+        }
+        async with self._lock:
+            for event in self.translator.reconcile(channels, bridges):
+                await self._settle(self.controller.recover(event, bridge_of), event)
+        _log.info("bridge reconciled", calls=len(self.controller.live_calls))
+
+    async def _settle(self, step: Step, cause: DomainEvent | None) -> None:
+        """Tell the router, then run the decision's actions; an ARI refusal is logged, not fatal.
+
+        The router hears first so that its decision overlaps the REST calls; the lock keeps its
+        commands behind these actions anyway.
+        """
+        for event in step.router_events:
+            await self.streams.add(EVENTS, event_fields(event))
+        try:
+            await self.executor.run(step.actions)
+        except AriUnavailable:
+            raise
+        except AriError as exc:
+            _log.warning(
+                "ari action failed",
+                error_id=exc.error_id,
+                route=exc.route,
+                status=exc.status,
+                cause=cause.type if cause is not None else "command",
+            )
+
+    # --- router → controller -----------------------------------------------------------
+
+    async def _consume_commands(self) -> None:
+        await self.streams.ensure_group(COMMANDS, GROUP)
+        # A command is only meaningful once this bridge knows the live calls: wait for the
+        # first reconciliation, or commands for calls it has not adopted yet would be dropped.
+        await self.websocket.connected.wait()
+        while True:
+            try:
+                # Own pending entries first: left by a crash, or by Asterisk being unreachable.
+                for entry in await self.streams.read_pending(COMMANDS, GROUP, self.consumer):
+                    await self._execute(entry)
+                while True:
+                    for entry in await self.streams.read(
+                        COMMANDS, GROUP, self.consumer, block_ms=1000
+                    ):
+                        await self._execute(entry)
+            except AriUnavailable as exc:
+                _log.warning("asterisk unreachable; commands wait", error=str(exc))
+                await asyncio.sleep(1.0)
+
+    async def _execute(self, entry: Entry) -> None:
+        command_id = entry.fields.get("command_id", entry.id)
+        done_key = self.streams.key(f"done:{command_id}")
+        client: Any = self.streams.client
+        if await client.exists(done_key):
+            await self.streams.ack(COMMANDS, GROUP, entry.id)
+            return
+        try:
+            command = command_from_fields(entry.fields)
+        except (ValueError, TypeError) as exc:
+            _log.warning("unreadable command dropped", entry=entry.id, error=str(exc))
+            await self.streams.ack(COMMANDS, GROUP, entry.id)
+            return
+        async with self._lock:
+            await self._settle(self.controller.on_command(command), None)
+        await client.set(done_key, "1", ex=_DONE_TTL_S)
+        await self.streams.ack(COMMANDS, GROUP, entry.id)
