@@ -25,8 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi import APIRouter  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.support import bench_servers, wait_up  # noqa: E402
 from services.auth.deps import CurrentUser  # noqa: E402
 from services.common.deps import SessionDep  # noqa: E402
 
@@ -139,56 +137,6 @@ async def _prepare(database_url: str, secret: str) -> tuple[str, str]:
         return office, token
     finally:
         await engine.dispose()
-
-
-@contextmanager
-def _servers(folder: Path) -> Iterator[tuple[str, str, str | None]]:
-    """(database URL, Redis URL, admin URL of a configured server to drop the database on)."""
-    from services.common.embedded import embedded_postgres, embedded_redis
-
-    with ExitStack() as stack:
-        configured = os.environ.get("OKNO_BENCH_DATABASE_URL")
-        if configured:
-            name = f"okno_bench_{secrets.token_hex(4)}"
-            asyncio.run(_admin(configured, f'CREATE DATABASE "{name}"'))
-            db_url = make_url(configured).set(database=name).render_as_string(hide_password=False)
-        else:
-            db_url = stack.enter_context(embedded_postgres(folder, database="okno")).url
-        redis_url = (
-            os.environ.get("OKNO_BENCH_REDIS_URL")
-            or stack.enter_context(embedded_redis(folder)).url
-        )
-        try:
-            yield db_url, redis_url, configured
-        finally:
-            if configured:
-                asyncio.run(_admin(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(url: str, statement: str) -> None:
-    from services.common.db import create_engine
-
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(timeout=1) as client:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited with code {process.returncode}")
-            try:
-                if (await client.get(f"{base}/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("the server did not become healthy in 30 s")
 
 
 async def _load_booking(base: str, token: str, office: str, clients: int, requests: int) -> Phase:
@@ -315,11 +263,7 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="okno-bench-") as folder,
-        _servers(Path(folder)) as (
-            db_url,
-            redis_url,
-            _configured,
-        ),
+        bench_servers(Path(folder)) as (db_url, redis_url),
     ):
         secret = secrets.token_urlsafe(40)
         office, token = asyncio.run(_prepare(db_url, secret))
@@ -337,7 +281,7 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(_wait_healthy(base, server))
+            asyncio.run(wait_up(f"{base}/health", server))
             print(
                 f"{clients} concurrent clients, {requests} requests each phase, {WINDOWS} windows\n"
             )

@@ -29,8 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,8 +36,9 @@ from fastapi import FastAPI, Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bench.support import bench_servers, wait_up  # noqa: E402
 
 _TIME_LIMIT = 40.0  # seconds per phase
 _SECRET_ENV = "OKNO_BENCH_WEBHOOK_SECRET"
@@ -309,56 +308,6 @@ def _set(event: asyncio.Event) -> asyncio.Event:
     return event
 
 
-@contextmanager
-def _servers(folder: Path) -> Iterator[tuple[str, str]]:
-    """(database URL, Redis URL): configured servers (a throw-away database) or embedded ones."""
-    from services.common.embedded import embedded_postgres, embedded_redis
-
-    with ExitStack() as stack:
-        configured = os.environ.get("OKNO_BENCH_DATABASE_URL")
-        name = f"okno_bench_{secrets.token_hex(4)}"
-        if configured:
-            asyncio.run(_admin(configured, f'CREATE DATABASE "{name}"'))
-            db_url = make_url(configured).set(database=name).render_as_string(hide_password=False)
-        else:
-            db_url = stack.enter_context(embedded_postgres(folder, database="okno")).url
-        redis_url = (
-            os.environ.get("OKNO_BENCH_REDIS_URL")
-            or stack.enter_context(embedded_redis(folder)).url
-        )
-        try:
-            yield db_url, redis_url
-        finally:
-            if configured:
-                asyncio.run(_admin(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(url: str, statement: str) -> None:
-    from services.common.db import create_engine
-
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(timeout=1) as client:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise SystemExit(f"a server exited with code {process.returncode}")
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not answer in 30 s")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -388,7 +337,7 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="okno-bench-") as folder,
-        _servers(Path(folder)) as (db_url, redis_url),
+        bench_servers(Path(folder)) as (db_url, redis_url),
     ):
         jwt_secret, hook_secret = secrets.token_urlsafe(40), secrets.token_urlsafe(32)
         service_port, hook_port = free_port(), free_port()
@@ -411,8 +360,8 @@ def main() -> None:
         ]
         try:
             base = f"http://127.0.0.1:{service_port}"
-            asyncio.run(_wait_up(f"{base}/health", children[0]))
-            asyncio.run(_wait_up(hook_url.replace("/hook", "/stats"), children[1]))
+            asyncio.run(wait_up(f"{base}/health", children[0]))
+            asyncio.run(wait_up(hook_url.replace("/hook", "/stats"), children[1]))
             print(f"{count} complaints per phase, {clients} concurrent clients, batch 50\n")
             asyncio.run(
                 _measure(

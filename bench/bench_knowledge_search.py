@@ -21,15 +21,13 @@ import asyncio
 import os
 import random
 import re
-import secrets
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.support import bench_servers, wait_up  # noqa: E402
 from tests.knowledge.search_cases import CASES  # noqa: E402
 
 QUERIES = [query for query, _ in CASES]
@@ -188,56 +187,6 @@ async def _measure(
     return latencies, time.perf_counter() - started, found
 
 
-@contextmanager
-def _servers(folder: Path) -> Iterator[tuple[str, str]]:
-    """(database URL, Redis URL); a throw-away database on a configured server is dropped."""
-    from services.common.embedded import embedded_postgres, embedded_redis
-
-    with ExitStack() as stack:
-        configured = os.environ.get("OKNO_BENCH_DATABASE_URL")
-        name = f"okno_bench_{secrets.token_hex(4)}"
-        if configured:
-            asyncio.run(_admin(configured, f'CREATE DATABASE "{name}"'))
-            db_url = make_url(configured).set(database=name).render_as_string(hide_password=False)
-        else:
-            db_url = stack.enter_context(embedded_postgres(folder, database="okno")).url
-        redis_url = (
-            os.environ.get("OKNO_BENCH_REDIS_URL")
-            or stack.enter_context(embedded_redis(folder)).url
-        )
-        try:
-            yield db_url, redis_url
-        finally:
-            if configured:
-                asyncio.run(_admin(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(url: str, statement: str) -> None:
-    from services.common.db import create_engine
-
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(timeout=1) as client:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited with code {process.returncode}")
-            try:
-                if (await client.get(f"{base}/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("the server did not become healthy in 30 s")
-
-
 async def _run_phases(base: str, database_url: str, requests: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -276,7 +225,7 @@ def main() -> None:
     core = max(os.sched_getaffinity(0))
 
     with tempfile.TemporaryDirectory(prefix="okno-bench-") as folder:
-        with _servers(Path(folder)) as (database_url, redis_url):
+        with bench_servers(Path(folder)) as (database_url, redis_url):
             published = asyncio.run(_prepare(database_url, entries))
             port = _free_port()
             env = {
@@ -298,7 +247,7 @@ def main() -> None:
             )
             try:
                 base = f"http://127.0.0.1:{port}"
-                asyncio.run(_wait_healthy(base, process))
+                asyncio.run(wait_up(f"{base}/health", process))
                 results = asyncio.run(_run_phases(base, database_url, requests))
             finally:
                 process.send_signal(signal.SIGTERM)
