@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ari_bridge.ari_errors import AriError
 from ari_bridge.backoff import Backoff
+from services.common.cancel import raise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +94,4 @@ class AriEventStream:
                 continue
             if isinstance(message, dict):
                 await self._on_event(message)
+                raise_if_cancelling()

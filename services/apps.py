@@ -13,6 +13,7 @@ from services.common.settings import Settings
 from services.complaints.router import router as complaints_router
 from services.directory.router import router as directory_router
 from services.knowledge.router import router as knowledge_router
+from services.supervision.router import router as supervision_router
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,11 @@ SERVICES: dict[str, ServiceSpec] = {
         "Okno complaints",
         "Complaints and notices: registration, forwarding to agencies, status timelines.",
         (complaints_router,),
+    ),
+    "supervision": ServiceSpec(
+        "Okno supervision",
+        "Supervisors' switches: night mode override and emergency mode with its announcement.",
+        (supervision_router,),
     ),
 }
 

@@ -9,8 +9,9 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Float,
-    ForeignKey,
+    ForeignKeyConstraint,
     Identity,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -26,8 +27,10 @@ class CallRecord(Base):
 
     __tablename__ = "calls"
 
+    # Asterisk's channel ids are unique per node, not across nodes or centres: the centre is
+    # part of the key.
+    centre: Mapped[str] = mapped_column(String(32), primary_key=True)
     call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    centre: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     did: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     caller: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     topic: Mapped[str] = mapped_column(String(32), nullable=False, default="")
@@ -52,12 +55,20 @@ class CallEvent(Base):
     """One step of a call's timeline, tied to the router-log entry it came from (dedup)."""
 
     __tablename__ = "call_events"
-    __table_args__ = (UniqueConstraint("source_entry", "position", name="uq_call_events_source"),)
+    __table_args__ = (
+        UniqueConstraint("centre", "source_entry", "position", name="uq_call_events_source"),
+        ForeignKeyConstraint(
+            ["centre", "call_id"],
+            ["calls.centre", "calls.call_id"],
+            ondelete="CASCADE",
+            name="fk_call_events_call_calls",
+        ),
+        Index("ix_call_events_centre_call_id", "centre", "call_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    call_id: Mapped[str] = mapped_column(
-        ForeignKey("calls.call_id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    centre: Mapped[str] = mapped_column(String(32), nullable=False)
+    call_id: Mapped[str] = mapped_column(String(128), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)

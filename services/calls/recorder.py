@@ -26,7 +26,7 @@ _log = structlog.get_logger(__name__)
 _SUMMARY_FIELDS = tuple(Summary.__dataclass_fields__)
 
 
-async def record_entry(session: AsyncSession, entry: Entry) -> int:
+async def record_entry(session: AsyncSession, entry: Entry, *, centre: str) -> int:
     """Store the timeline steps of one router-log entry; returns how many were new."""
     fields = entry.fields
     event = json.loads(fields.get("body", "{}"))
@@ -35,7 +35,9 @@ async def record_entry(session: AsyncSession, entry: Entry) -> int:
     if not steps:
         return 0
     seen = await session.scalar(
-        select(CallEvent.id).where(CallEvent.source_entry == entry.id).limit(1)
+        select(CallEvent.id)
+        .where(CallEvent.centre == centre, CallEvent.source_entry == entry.id)
+        .limit(1)
     )
     if seen is not None:
         return 0
@@ -43,10 +45,10 @@ async def record_entry(session: AsyncSession, entry: Entry) -> int:
     for position, step in enumerate(steps):
         record = calls.get(step.call_id)
         if record is None:
-            record = await session.get(CallRecord, step.call_id, with_for_update=True)
+            record = await session.get(CallRecord, (centre, step.call_id), with_for_update=True)
             if record is not None and step.kind == "arrived":
                 continue  # announced again by a restarted bridge: the call is already known
-            if record is None and (record := _new_call(step, event)) is not None:
+            if record is None and (record := _new_call(step, event, centre)) is not None:
                 session.add(record)
                 await session.flush()  # the call row first: timeline rows refer to it
         if record is None:
@@ -58,6 +60,7 @@ async def record_entry(session: AsyncSession, entry: Entry) -> int:
             setattr(record, name, getattr(summary, name))
         session.add(
             CallEvent(
+                centre=centre,
                 call_id=step.call_id,
                 at=step.at,
                 kind=step.kind,
@@ -70,7 +73,7 @@ async def record_entry(session: AsyncSession, entry: Entry) -> int:
     return len(steps)
 
 
-def _new_call(step: Step, event: dict[str, Any]) -> CallRecord | None:
+def _new_call(step: Step, event: dict[str, Any], centre: str) -> CallRecord | None:
     if step.kind != "arrived":
         return None
     record = CallRecord(
@@ -89,7 +92,7 @@ def _new_call(step: Step, event: dict[str, Any]) -> CallRecord | None:
 
 
 async def run_recorder(
-    streams: Streams, sessions: async_sessionmaker[AsyncSession], *, consumer: str
+    streams: Streams, sessions: async_sessionmaker[AsyncSession], *, consumer: str, centre: str
 ) -> None:
     """Record every router-log entry, forever; cancel to stop.
 
@@ -103,18 +106,18 @@ async def run_recorder(
             if not entries:
                 entries = await streams.read(ROUTER_LOG, GROUP, consumer, count=200, block_ms=1000)
             for entry in entries:
-                await _record_one(streams, sessions, entry)
+                await _record_one(streams, sessions, entry, centre)
         except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
             _log.warning("call records waiting for the database", error=type(exc).__name__)
             await asyncio.sleep(1.0)
 
 
 async def _record_one(
-    streams: Streams, sessions: async_sessionmaker[AsyncSession], entry: Entry
+    streams: Streams, sessions: async_sessionmaker[AsyncSession], entry: Entry, centre: str
 ) -> None:
     try:
         async with sessions() as session, session.begin():
-            await record_entry(session, entry)
+            await record_entry(session, entry, centre=centre)
     except (ValueError, KeyError, json.JSONDecodeError, IntegrityError, DataError) as exc:
         # A malformed entry would fail forever: log it and move on rather than block records.
         _log.error("unrecordable router-log entry", entry=entry.id, error=type(exc).__name__)

@@ -22,6 +22,7 @@ SERVICE_PORTS: dict[str, int] = {
     "appointments": 4,
     "knowledge": 3,
     "complaints": 5,
+    "supervision": 6,
 }
 
 _DEV_SECRET_FILE = "jwt-secret"

@@ -57,6 +57,7 @@ class Streams:
         entry_id: str = await redis.xadd(
             self.key(stream), dict(fields), maxlen=maxlen, approximate=True
         )
+        raise_if_cancelling()
         return entry_id
 
     async def read(
@@ -86,6 +87,7 @@ class Streams:
         """Entries already delivered to this consumer but not acknowledged (after a restart)."""
         redis: Any = self._redis
         reply = await redis.xreadgroup(group, consumer, {self.key(stream): "0"}, count=count)
+        raise_if_cancelling()
         return [
             Entry(stream, entry_id, fields)
             for _key, entries in reply or []
@@ -98,6 +100,7 @@ class Streams:
         if not entry_ids:
             return 0
         acked: int = await self._redis.xack(self.key(stream), group, *entry_ids)
+        raise_if_cancelling()
         return acked
 
     async def reclaim(

@@ -46,7 +46,11 @@ async def run_router(settings: Settings, *, database_url: str, redis_url: str) -
         runner = RouterRunner(config=config, streams=streams, lease=lease, consumer=consumer)
         async with asyncio.TaskGroup() as group:
             group.create_task(runner.run())
-            group.create_task(run_recorder(streams, session_factory(engine), consumer=consumer))
+            group.create_task(
+                run_recorder(
+                    streams, session_factory(engine), consumer=consumer, centre=config.centre
+                )
+            )
     finally:
         await client.aclose()
         await engine.dispose()

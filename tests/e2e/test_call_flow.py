@@ -99,15 +99,20 @@ async def wait_for(check: Callable[[], Awaitable[Any]], within: float = 15.0) ->
 
 
 @pytest.fixture
-async def records(database_url: str) -> AsyncIterator[Callable[[str], Awaitable[Any]]]:
+async def records(
+    database_url: str, centre_settings: Settings
+) -> AsyncIterator[Callable[[str], Awaitable[Any]]]:
     engine = create_engine(database_url, pool_size=1)
     sessions = session_factory(engine)
 
     async def read(call_id: str) -> tuple[CallRecord | None, list[str]]:
         async with sessions() as session:
-            record = await session.get(CallRecord, call_id)
+            centre = centre_settings.centre_id
+            record = await session.get(CallRecord, (centre, call_id))
             kinds = await session.scalars(
-                select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+                select(CallEvent.kind)
+                .where(CallEvent.centre == centre, CallEvent.call_id == call_id)
+                .order_by(CallEvent.id)
             )
             return record, list(kinds)
 
@@ -186,12 +191,18 @@ async def test_a_bridge_restart_mid_call_loses_no_call(
             await operator_ready(settings, "1002")
             call = pbx.control.inject_call(did=DID, caller="+79130000003")
             await wait_for(talking)
-        # The bridge is gone (its WebSocket closed) mid-conversation; a new one starts, adopts
-        # the call from Asterisk's lists, and still sees the operator hang up.
+        # The bridge is gone (its WebSocket closed) mid-conversation; a new one starts and
+        # adopts the call and its operator leg from Asterisk's lists. The caller then hangs up:
+        # the adopted operator leg must be released too.
         async with running(run_bridge(settings, redis_url)):
             await asyncio.sleep(0.5)
-            assert pbx.control.operator_hangup("op1002") == 1
+            pbx.control.hangup_handset(call.handset_id)
             record = await wait_for(ended)
+
+            async def operator_released() -> bool:
+                return not any(c.endpoint == "PJSIP/op1002" for c in pbx.engine.channels.values())
+
+            await wait_for(operator_released)
     assert record.outcome == "answered" and record.agent_id == "1002"
-    assert record.hangup_side == "agent"
+    assert record.hangup_side == "caller"
     assert record.talk_seconds is not None and record.talk_seconds > 0.4

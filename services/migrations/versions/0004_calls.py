@@ -20,8 +20,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "calls",
-        sa.Column("call_id", sa.String(length=128), nullable=False),
         sa.Column("centre", sa.String(length=32), nullable=False),
+        sa.Column("call_id", sa.String(length=128), nullable=False),
         sa.Column("did", sa.String(length=32), nullable=False),
         sa.Column("caller", sa.String(length=32), nullable=False),
         sa.Column("topic", sa.String(length=32), nullable=False),
@@ -38,14 +38,14 @@ def upgrade() -> None:
         sa.Column("wait_seconds", sa.Float(), nullable=True),
         sa.Column("talk_seconds", sa.Float(), nullable=True),
         sa.Column("overflowed_to", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("call_id", name=op.f("pk_calls")),
+        sa.PrimaryKeyConstraint("centre", "call_id", name=op.f("pk_calls")),
     )
-    op.create_index(op.f("ix_calls_centre"), "calls", ["centre"], unique=False)
     op.create_index(op.f("ix_calls_arrived_at"), "calls", ["arrived_at"], unique=False)
     op.create_index(op.f("ix_calls_agent_id"), "calls", ["agent_id"], unique=False)
     op.create_table(
         "call_events",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("centre", sa.String(length=32), nullable=False),
         sa.Column("call_id", sa.String(length=128), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
@@ -53,21 +53,22 @@ def upgrade() -> None:
         sa.Column("source_entry", sa.String(length=32), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["call_id"],
-            ["calls.call_id"],
-            name=op.f("fk_call_events_call_id_calls"),
+            ["centre", "call_id"],
+            ["calls.centre", "calls.call_id"],
+            name="fk_call_events_call_calls",
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call_events")),
-        sa.UniqueConstraint("source_entry", "position", name="uq_call_events_source"),
+        sa.UniqueConstraint("centre", "source_entry", "position", name="uq_call_events_source"),
     )
-    op.create_index(op.f("ix_call_events_call_id"), "call_events", ["call_id"], unique=False)
+    op.create_index(
+        "ix_call_events_centre_call_id", "call_events", ["centre", "call_id"], unique=False
+    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_call_events_call_id"), table_name="call_events")
+    op.drop_index("ix_call_events_centre_call_id", table_name="call_events")
     op.drop_table("call_events")
     op.drop_index(op.f("ix_calls_agent_id"), table_name="calls")
     op.drop_index(op.f("ix_calls_arrived_at"), table_name="calls")
-    op.drop_index(op.f("ix_calls_centre"), table_name="calls")
     op.drop_table("calls")
