@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import abstractmethod
 from typing import Any
 
 from fakepbx.callerid import format_caller_id, parse_caller_id
@@ -23,13 +24,16 @@ _STOP = "stop"
 class Calls(Teardown):
     stasis_app_name = "okno"
 
-    # Hooks implemented by the other parts of the engine.
+    # Hooks the other parts of the engine implement (the engine class mixes them all in).
+    @abstractmethod
     def leave_bridge(self, ch: Channel, *, removed: bool) -> None:
-        raise NotImplementedError
+        """Implemented by another part of the engine."""
 
+    @abstractmethod
     def end_media(self, ch: Channel) -> None:
-        raise NotImplementedError
+        """Implemented by another part of the engine."""
 
+    @abstractmethod
     def _originate_pjsip(
         self,
         resource: str,
@@ -39,10 +43,11 @@ class Calls(Teardown):
         timeout: float,
         channel_id: str | None,
     ) -> Json:
-        raise NotImplementedError
+        """Implemented by another part of the engine."""
 
+    @abstractmethod
     def on_dtmf(self, ch: Channel, digit: str) -> None:
-        raise NotImplementedError
+        """Implemented by another part of the engine."""
 
     # --- originate ---------------------------------------------------------------------------
     def originate(

@@ -9,18 +9,21 @@ torn down after its ``;1`` in the order Asterisk's Local core uses.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 
 from fakepbx.base import EngineBase
 from fakepbx.objects import Channel, Dialplan
 
 
-class Teardown(EngineBase):
-    # Hooks implemented by the other parts of the engine.
+class Teardown(EngineBase, ABC):
+    # Hooks the other parts of the engine implement (the engine class mixes them all in).
+    @abstractmethod
     def leave_stasis(self, ch: Channel, location: tuple[str, str, int] | None = None) -> None:
-        raise NotImplementedError
+        """Implemented by another part of the engine."""
 
+    @abstractmethod
     def endpoint_changed(self, resource: str) -> None:
-        raise NotImplementedError
+        """Implemented by another part of the engine."""
 
     def app_hangup(self, ch: Channel, cause: int = 16) -> None:
         """DELETE /channels/{id}: works on any channel, in Stasis or not. The request is
