@@ -63,11 +63,48 @@ class Play:
     channel_id: str
     playback_id: str
     media: tuple[str, ...]
+    texts: tuple[tuple[str, str], ...] = ()
+    """``(media, text)`` pairs the executor synthesises before playing (runtime texts)."""
 
 
 @dataclass(frozen=True, slots=True)
 class StopPlayback:
     playback_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Record the caller (a voice message) until a key of ``terminate_on`` or the limit."""
+
+    channel_id: str
+    name: str
+    max_seconds: int
+    terminate_on: str
+    beep: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """A voice-menu wait: the service calls the controller back when it expires."""
+
+    call_id: str
+    timer_id: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    timer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchInformation:
+    """Ask the knowledge service for a topic's top answers; the reply goes back to the menu."""
+
+    call_id: str
+    topic: str
+    service: str | None
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,4 +144,8 @@ Action = (
     | StopPlayback
     | OriginateOperator
     | ContinueInDialplan
+    | Record
 )
+
+MenuEffect = StartTimer | CancelTimer | FetchInformation
+"""Work the service does itself (timers, HTTP), calling the controller back with the result."""

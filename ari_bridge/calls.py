@@ -15,18 +15,32 @@ from datetime import datetime
 from ari_bridge import actions as a
 from ari_bridge import events as d
 from ari_bridge.config import BridgeConfig
+from ari_bridge.menus import (
+    Conditions,
+    Menus,
+    MenuStep,
+    Note,
+    callback_request,
+    closing_action,
+    outcome_notes,
+)
 from services.acd import commands as c
 from services.acd import events as r
+from services.ivr import outputs as o
+from services.ivr.schema import FlowLibrary
 
 _ENDED_MEMORY = 4096
 
 
 @dataclass(slots=True)
 class Step:
-    """The outcome of one input: what to do in Asterisk, and what to tell the router."""
+    """The outcome of one input: what to do in Asterisk, what the service itself must do
+    (menu timers, knowledge look-ups), what to tell the router and what to note elsewhere."""
 
     actions: list[a.Action] = field(default_factory=list)
     router_events: list[r.Event] = field(default_factory=list)
+    effects: list[a.MenuEffect] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -36,7 +50,7 @@ class _Call:
     topic: str
     language: str
     arrived_at: datetime | None
-    phase: str = "queued"  # queued | offered_callback | ringing | talking | handed_off
+    phase: str = "queued"  # menu | queued | offered_callback | ringing | talking | handed_off
     leg_id: str | None = None
     agent: str | None = None
     mixing_bridge: str | None = None
@@ -46,11 +60,21 @@ class _Call:
 class CallController:
     """Decides the ARI actions of every call this bridge serves."""
 
-    def __init__(self, config: BridgeConfig) -> None:
+    def __init__(
+        self, config: BridgeConfig, flows: FlowLibrary | None = None, *, speaks_texts: bool = False
+    ) -> None:
+        """``flows`` are the voice menus (run when ``config.menus``); ``speaks_texts`` says
+        whether texts known only during a call (announcements, answers) can be synthesised."""
         self._config = config
+        self._menus = (
+            Menus(flows, speaks_texts=speaks_texts, timer_scale=config.timer_scale)
+            if flows is not None and config.menus
+            else None
+        )
         self._calls: dict[str, _Call] = {}
         self._legs: dict[str, str] = {}
-        self._hangup_after: dict[str, str] = {}  # playback id -> call to hang up when it ends
+        # playback id -> (call, what to do when it ends): hang up, or continue in the dialplan
+        self._after_playback: dict[str, tuple[str, a.Action]] = {}
         self._ended_legs: OrderedDict[str, None] = OrderedDict()  # recent, never adopted again
         self._holding_ready = False
         self._holding_count = 0
@@ -61,14 +85,24 @@ class CallController:
 
     # --- domain events from Asterisk ---------------------------------------------------
 
-    def on_event(self, event: d.DomainEvent) -> Step:
-        """React to one translated Asterisk event."""
+    def on_event(self, event: d.DomainEvent, at: Conditions | None = None) -> Step:
+        """React to one translated Asterisk event; an arrival needs the centre's ``at``
+        conditions when menus run."""
         step = Step()
+        menus = self._menus
+        in_menu = menus is not None and getattr(event, "call_id", None) in menus
         match event:
+            case d.CallArrived() if menus is not None and at is not None:
+                self._start_menu(menus, event, at, step)
             case d.CallArrived():
                 self._arrived(event, step)
+            case d.DtmfReceived() if menus is not None and in_menu:
+                self._absorb(event.call_id, menus.on_dtmf(event.call_id, event.digit), step)
             case d.DtmfReceived():
                 self._dtmf(event, step)
+            case d.RecordingFinished() if menus is not None:
+                ended = menus.on_recording_finished(event.call_id, event.name, event.duration_s)
+                self._absorb(event.call_id, ended, step)
             case d.CallerHungUp():
                 self._caller_gone(event.call_id, step, tell_router=True)
             case d.CallReleased() | d.CallLeftApplication():
@@ -80,9 +114,12 @@ class CallController:
             case d.AgentHungUp():
                 self._agent_hung_up(event, step)
             case d.PlaybackFinished():
-                call_id = self._hangup_after.pop(event.playback_id, None)
-                if call_id is not None and call_id in self._calls:
-                    step.actions.append(a.Hangup(call_id))
+                call_id, then = self._after_playback.pop(event.playback_id, (None, None))
+                if call_id in self._calls and then is not None:
+                    step.actions.append(then)
+                if menus is not None:
+                    played = menus.on_playback_finished(event.call_id, event.playback_id)
+                    self._absorb(event.call_id, played, step)
             case d.OperatorOffline():
                 agent = self._config.agent_of_endpoint(event.endpoint)
                 if agent is not None:
@@ -93,26 +130,22 @@ class CallController:
 
     def _arrived(self, event: d.CallArrived, step: Step) -> None:
         route = self._config.route_for(event.did)
-        call = _Call(
-            did=event.did,
-            caller=event.caller_number,
-            topic=route.topic,
-            language=route.language,
-            arrived_at=event.arrived_at or event.at,
-        )
+        arrived = event.arrived_at or event.at
+        call = _Call(event.did, event.caller_number, route.topic, route.language, arrived)
         self._calls[event.call_id] = call
         step.actions.append(a.Answer(event.call_id))
-        self._into_holding(event.call_id, call, step)
-        step.router_events.append(
-            r.CallArrived(
-                call_id=event.call_id,
-                centre=self._config.centre,
-                topic=route.topic,
-                language=route.language,
-                priority=route.priority,
-                did=event.did,
-                caller=event.caller_number,
-            )
+        self._queue(event.call_id, call, route.priority, step)
+
+    def _queue(self, call_id: str, call: _Call, priority: int, step: Step) -> None:
+        """Into the holding bridge, and the router hears of the call."""
+        call.phase = "queued"
+        self._into_holding(call_id, call, step)
+        step.router_events.append(self._arrival(call_id, call, priority))
+
+    def _arrival(self, call_id: str, call: _Call, priority: int) -> r.CallArrived:
+        centre = self._config.centre
+        return r.CallArrived(
+            call_id, centre, call.topic, call.language, priority, call.did, call.caller
         )
 
     def _into_holding(self, call_id: str, call: _Call, step: Step) -> None:
@@ -154,6 +187,8 @@ class CallController:
 
     def _caller_gone(self, call_id: str, step: Step, *, tell_router: bool) -> None:
         call = self._calls.pop(call_id, None)
+        if self._menus is not None:
+            self._absorb(call_id, self._menus.on_hangup(call_id), step)
         if call is None:
             return
         self._out_of_holding(call_id, call, step, remove=False)
@@ -161,7 +196,7 @@ class CallController:
             step.actions.append(a.Hangup(call.leg_id))
         if call.mixing_bridge is not None:
             step.actions.append(a.DestroyBridge(call.mixing_bridge))
-        if tell_router and call.phase != "handed_off":
+        if tell_router and call.phase not in ("handed_off", "menu"):
             step.router_events.append(r.CallerHungUp(call_id))
 
     def _agent_answered(self, event: d.AgentAnswered, step: Step) -> None:
@@ -211,13 +246,18 @@ class CallController:
 
     # --- recovery after the bridge (re)connects ---------------------------------------------
 
-    def recover(self, event: d.DomainEvent, bridge_of: dict[str, tuple[str, str]]) -> Step:
+    def recover(
+        self,
+        event: d.DomainEvent,
+        bridge_of: dict[str, tuple[str, str]],
+        at: Conditions | None = None,
+    ) -> Step:
         """Adopt what reconciliation found in Asterisk instead of treating it as new.
 
         `bridge_of` maps a channel id to (bridge id, bridge type) from `GET /bridges`. A caller
         already talking keeps its bridge; one in the queue's holding bridge stays queued; a
         caller in no bridge is handled as a new arrival; an operator leg of a talking call is
-        re-attached, any other is hung up.
+        re-attached, any other is hung up. A caller found in no bridge starts the menu again.
         """
         step = Step()
         if isinstance(event, d.CallArrived) and event.call_id in bridge_of:
@@ -230,17 +270,7 @@ class CallController:
             elif bridge_id == self._config.holding_bridge_id:
                 self._holding_ready, call.in_holding = True, True
                 self._holding_count += 1
-                step.router_events.append(
-                    r.CallArrived(
-                        event.call_id,
-                        self._config.centre,
-                        route.topic,
-                        route.language,
-                        route.priority,
-                        event.did,
-                        event.caller_number,
-                    )
-                )
+                step.router_events.append(self._arrival(event.call_id, call, route.priority))
             return step
         if isinstance(event, d.AgentAnswered):
             talking = self._calls.get(event.call_id or "")
@@ -250,7 +280,7 @@ class CallController:
             else:
                 step.actions.append(a.Hangup(event.leg_id))
             return step
-        return self.on_event(event)
+        return self.on_event(event, at)
 
     # --- commands from the router ------------------------------------------------------
 
@@ -357,5 +387,59 @@ class CallController:
     def _say_and_hang_up(self, call_id: str, call: _Call, prompt: str, step: Step) -> None:
         self._out_of_holding(call_id, call, step, remove=True)
         playback_id = f"{call_id}-{prompt}"
-        self._hangup_after[playback_id] = call_id
+        self._after_playback[playback_id] = (call_id, a.Hangup(call_id))
         step.actions.append(a.Play(call_id, playback_id, (self._config.prompt(prompt),)))
+
+    # --- voice menus -------------------------------------------------------------------
+
+    def on_timer(self, call_id: str, timer_id: str) -> Step:
+        """A menu timer the service started has expired."""
+        step = Step()
+        if self._menus is not None:
+            self._absorb(call_id, self._menus.on_timer(call_id, timer_id), step)
+        return step
+
+    def on_information(self, call_id: str, text: str) -> Step:
+        """The knowledge service's answers for a menu ("" when none or unavailable)."""
+        step = Step()
+        if self._menus is not None:
+            self._absorb(call_id, self._menus.on_information(call_id, text), step)
+        return step
+
+    def _start_menu(self, menus: Menus, event: d.CallArrived, at: Conditions, step: Step) -> None:
+        route = self._config.route_for(event.did)
+        arrived = event.arrived_at or event.at
+        call = _Call(event.did, event.caller_number, route.topic, route.language, arrived, "menu")
+        self._calls[event.call_id] = call
+        step.actions.append(a.Answer(event.call_id))
+        started = menus.start(event.call_id, did=event.did, caller=event.caller_number, at=at)
+        self._absorb(event.call_id, started, step)
+
+    def _absorb(self, call_id: str, result: MenuStep, step: Step) -> None:
+        step.actions += result.actions
+        step.effects += result.effects
+        if result.outcome is not None:
+            self._menu_outcome(call_id, result.outcome, step)
+
+    def _menu_outcome(self, call_id: str, outcome: o.Outcome, step: Step) -> None:
+        """The menu ended: queue, callback, recorded message, transfer or hang-up."""
+        step.notes += outcome_notes(call_id, outcome, callbacks=self._config.callbacks)
+        call = self._calls.get(call_id)
+        if call is None:  # the caller already left (a message recorded up to the hang-up)
+            return
+        if isinstance(outcome, o.RouteToQueue):
+            call.topic, call.language = outcome.topic, outcome.language
+            self._queue(call_id, call, outcome.priority, step)
+            return
+        if isinstance(outcome, o.RequestCallback) and self._config.callbacks:
+            step.router_events.append(
+                callback_request(call_id, outcome, call.caller, call.language)
+            )
+        call.phase = "handed_off"
+        then = closing_action(call_id, outcome, call.caller, self._config)
+        if outcome.farewell:
+            playback_id = f"{call_id}-farewell"
+            self._after_playback[playback_id] = (call_id, then)
+            step.actions.append(a.Play(call_id, playback_id, outcome.farewell))
+        else:
+            step.actions.append(then)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.acd.schedule import NightSchedule
 
 
 class DidRoute(BaseModel):
@@ -34,6 +37,35 @@ class BridgeConfig(BaseModel):
     prompts_prefix: str = "sound:okno/"
     dids: dict[str, DidRoute] = {}
     default_route: DidRoute = DidRoute()
+    menus: bool = Field(
+        default=True, description="Run the voice menu before the queue (off: straight to queue)"
+    )
+    ivr_folder: Path = Field(default=Path("ivr_scripts"), description="The voice menus' flows")
+    sounds_dir: Path = Field(
+        default=Path(".okno/sounds/okno"), description="Where texts known only in a call are spoken"
+    )
+    knowledge_url: str = Field(
+        default="http://127.0.0.1:8103", description="Knowledge service: the menus' FAQ answers"
+    )
+    knowledge_timeout_s: float = Field(default=2.0, gt=0)
+    callbacks: bool = Field(
+        default=False,
+        description=(
+            "Send the menus' callback requests to the router. Off until the bridge dials "
+            "callbacks (issue 9): the router would ring an operator for a call nobody places, "
+            "so the requests go to the `ivr-outcomes` stream instead"
+        ),
+    )
+    transfer_context: str = Field(
+        default="to-agency", description="Dialplan context of a menu's transfer to an agency"
+    )
+    timer_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Multiplies the menus' waits; below 1 only to match a sped-up fake PBX",
+    )
+    night: NightSchedule = NightSchedule()
 
     def route_for(self, did: str) -> DidRoute:
         return self.dids.get(did, self.default_route)

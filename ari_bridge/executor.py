@@ -7,6 +7,10 @@ so the command that caused it is not acknowledged and is retried.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+from collections.abc import Callable
+
 import structlog
 
 from ari_bridge import actions as a
@@ -17,12 +21,19 @@ from ari_bridge.translate import Translator
 _log = structlog.get_logger(__name__)
 
 
+Speaker = Callable[[str], object]
+"""Synthesises one text into the prompt folder (blocking; run in a worker thread)."""
+
+
 class Executor:
     """Runs actions in order against one Asterisk."""
 
-    def __init__(self, ari: AriClient, translator: Translator) -> None:
+    def __init__(
+        self, ari: AriClient, translator: Translator, speaker: Speaker | None = None
+    ) -> None:
         self._ari = ari
         self._translator = translator
+        self._speaker = speaker
 
     async def run(self, actions: list[a.Action]) -> None:
         for action in actions:
@@ -49,9 +60,22 @@ class Executor:
                 await ari.create_bridge("mixing", name=bridge_id, bridge_id=bridge_id)
             case a.DestroyBridge(bridge_id):
                 await _already_done_ok(ari.destroy_bridge(bridge_id))
-            case a.Play(channel_id, playback_id, media):
+            case a.Play(channel_id, playback_id, media, texts):
+                for _media, text in texts:
+                    await self._speak(text)
                 await _already_done_ok(
                     ari.play(channel_id, ",".join(media), playback_id=playback_id)
+                )
+            case a.Record(channel_id, name, max_seconds, terminate_on, beep):
+                await _already_done_ok(
+                    ari.record(
+                        channel_id,
+                        name,
+                        max_duration_s=max_seconds,
+                        beep=beep,
+                        terminate_on=terminate_on,
+                        if_exists="overwrite",
+                    )
                 )
             case a.StopPlayback(playback_id):
                 await _already_done_ok(ari.stop_playback(playback_id))
@@ -71,6 +95,15 @@ class Executor:
                 for name, value in variables.items():
                     await ari.set_channel_var(channel_id, name, value)
                 await ari.continue_in_dialplan(channel_id, context=context, extension=extension)
+
+    async def _speak(self, text: str) -> None:
+        """Make the prompt of a text known only now; a failure leaves Asterisk to skip it."""
+        if self._speaker is None:
+            return
+        try:
+            await asyncio.to_thread(self._speaker, text)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            _log.warning("runtime prompt not synthesised", error=str(exc))
 
 
 async def _already_done_ok(request: object) -> None:

@@ -2,23 +2,65 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
+from pathlib import Path
+
+import structlog
 
 from ari_bridge.ami_adapter import AmiAdapter, AmiSettings
 from ari_bridge.ari_client import AriClient
 from ari_bridge.ari_events_ws import events_url
 from ari_bridge.config import BridgeConfig
+from ari_bridge.executor import Speaker
+from ari_bridge.menus import MODES
 from ari_bridge.service import BridgeService
+from services.common.errors import StartupError
 from services.common.redis_client import check_redis, create_redis
 from services.common.settings import Settings
 from services.common.streams import Streams
 from services.common.yaml_config import load_yaml_model
+from services.ivr.prompts import ToolsMissing, Voice, ensure_prompt
+from services.ivr.schema import FlowError, FlowLibrary, load_library
+
+_log = structlog.get_logger(__name__)
 
 
 def load_bridge_config(settings: Settings) -> BridgeConfig:
-    """The bridge's YAML configuration, or defaults for this centre."""
-    return load_yaml_model(settings.bridge_config, BridgeConfig, centre=settings.centre_id)
+    """The bridge's YAML configuration, or defaults for this centre (night in its zone, the
+    knowledge service where `okno serve knowledge` listens)."""
+    return load_yaml_model(
+        settings.bridge_config,
+        BridgeConfig,
+        centre=settings.centre_id,
+        night={"timezone": settings.timezone},
+        knowledge_url=f"http://{settings.host}:{settings.service_port('knowledge')}",
+    )
+
+
+def load_menus(config: BridgeConfig) -> FlowLibrary | None:
+    """The voice menus, when they run; a flow that cannot run stops the bridge at start."""
+    if not config.menus:
+        return None
+    try:
+        return load_library(config.ivr_folder)
+    except FlowError as exc:
+        raise StartupError(f"voice menus in {config.ivr_folder}: {exc}") from exc
+
+
+def runtime_speaker(config: BridgeConfig) -> Speaker | None:
+    """Speaks texts known only during a call, if espeak-ng and sox are installed."""
+    try:
+        voice = Voice.find()
+    except ToolsMissing as exc:
+        _log.warning("runtime texts will be skipped", reason=str(exc))
+        return None
+    return functools.partial(_speak, out_dir=config.sounds_dir, voice=voice)
+
+
+def _speak(text: str, *, out_dir: Path, voice: Voice) -> None:
+    ensure_prompt(text, out_dir, voice)
 
 
 def ws_base(ari_url: str) -> str:
@@ -30,6 +72,8 @@ def ws_base(ari_url: str) -> str:
 async def run_bridge(settings: Settings, redis_url: str) -> None:
     """Run the bridge until cancelled."""
     config = load_bridge_config(settings)
+    flows = load_menus(config)
+    speaker = runtime_speaker(config) if flows is not None else None
     client = create_redis(redis_url)
     password = settings.ari_password.get_secret_value()
     try:
@@ -54,6 +98,9 @@ async def run_bridge(settings: Settings, redis_url: str) -> None:
                 streams=Streams(client, settings.stream_prefix()),
                 consumer=f"{socket.gethostname()}-{os.getpid()}",
                 ami=ami,
+                flows=flows,
+                modes_key=f"{settings.stream_prefix()}:{MODES}",
+                speaker=speaker,
             )
             await service.run()
     finally:

@@ -10,20 +10,26 @@ controller sees events and commands in one order.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import structlog
 
+from ari_bridge import actions as a
 from ari_bridge.ami_adapter import AmiAdapter
 from ari_bridge.ari_client import AriClient
 from ari_bridge.ari_errors import AriError, AriUnavailable
 from ari_bridge.ari_events_ws import AriEventStream
 from ari_bridge.calls import CallController, Step
 from ari_bridge.config import BridgeConfig
-from ari_bridge.events import DomainEvent
-from ari_bridge.executor import Executor
+from ari_bridge.events import CallArrived, DomainEvent
+from ari_bridge.executor import Executor, Speaker
+from ari_bridge.menus import Conditions, conditions
 from ari_bridge.translate import Translator
 from services.common.streams import Entry, Streams
+from services.ivr.outputs import spoken_information
+from services.ivr.schema import FlowLibrary
 from services.router.wire import COMMANDS, EVENTS, command_from_fields, event_fields
 
 GROUP = "bridge"
@@ -45,6 +51,9 @@ class BridgeService:
         streams: Streams,
         consumer: str,
         ami: AmiAdapter | None = None,
+        flows: FlowLibrary | None = None,
+        modes_key: str = "",
+        speaker: Speaker | None = None,
     ) -> None:
         self.config = config
         self.ari = ari
@@ -52,9 +61,14 @@ class BridgeService:
         self.consumer = consumer
         self.ami = ami
         self.translator = Translator(app=config.app)
-        self.controller = CallController(config)
-        self.executor = Executor(ari, self.translator)
+        self.controller = CallController(config, flows, speaks_texts=speaker is not None)
+        self.executor = Executor(ari, self.translator, speaker)
+        self._menus = config.menus and flows is not None
+        self._modes_key = modes_key
         self._lock = asyncio.Lock()
+        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._group: asyncio.TaskGroup | None = None
+        self._knowledge: httpx.AsyncClient | None = None
         self.websocket = AriEventStream(
             events_url,
             username=ari_user,
@@ -64,7 +78,13 @@ class BridgeService:
         )
 
     async def run(self) -> None:
-        async with asyncio.TaskGroup() as group:
+        async with (
+            httpx.AsyncClient(
+                base_url=self.config.knowledge_url, timeout=self.config.knowledge_timeout_s
+            ) as knowledge,
+            asyncio.TaskGroup() as group,
+        ):
+            self._knowledge, self._group = knowledge, group
             group.create_task(self.websocket.run())
             group.create_task(self._consume_commands())
             if self.ami is not None:
@@ -76,7 +96,17 @@ class BridgeService:
     async def _on_ari(self, message: dict[str, Any]) -> None:
         async with self._lock:
             for event in self.translator.feed_ari(message):
-                await self._settle(self.controller.on_event(event), event)
+                at = await self._conditions(event)
+                await self._settle(self.controller.on_event(event, at), event)
+
+    async def _conditions(self, event: DomainEvent) -> Conditions | None:
+        """The centre's modes and local time for a new call's menu (read per call, so a
+        supervisor's switch applies to the next caller)."""
+        if not self._menus or not isinstance(event, CallArrived):
+            return None
+        client: Any = self.streams.client
+        modes: dict[str, str] = await client.hgetall(self._modes_key) if self._modes_key else {}
+        return conditions(modes, datetime.now(UTC), self.config.night)
 
     async def _pump_ami(self, ami: AmiAdapter) -> None:
         while True:
@@ -96,7 +126,8 @@ class BridgeService:
         }
         async with self._lock:
             for event in self.translator.reconcile(channels, bridges):
-                await self._settle(self.controller.recover(event, bridge_of), event)
+                at = await self._conditions(event)
+                await self._settle(self.controller.recover(event, bridge_of, at), event)
         _log.info("bridge reconciled", calls=len(self.controller.live_calls))
 
     async def _settle(self, step: Step, cause: DomainEvent | None) -> None:
@@ -107,6 +138,8 @@ class BridgeService:
         """
         for event in step.router_events:
             await self.streams.add(EVENTS, event_fields(event))
+        for note in step.notes:
+            await self.streams.add(note.stream, note.fields)
         try:
             await self.executor.run(step.actions)
         except AriUnavailable:
@@ -119,6 +152,57 @@ class BridgeService:
                 status=exc.status,
                 cause=cause.type if cause is not None else "command",
             )
+        for effect in step.effects:
+            self._start(effect)
+
+    # --- menu timers and knowledge look-ups ------------------------------------------------
+
+    def _start(self, effect: a.MenuEffect) -> None:
+        group, knowledge = self._group, self._knowledge
+        match effect:
+            case a.CancelTimer(timer_id):
+                task = self._timers.pop(timer_id, None)
+                if task is not None:
+                    task.cancel()
+            case a.StartTimer(call_id, timer_id, seconds) if group is not None:
+                self._timers[timer_id] = group.create_task(self._timer(call_id, timer_id, seconds))
+            case a.FetchInformation() if group is not None and knowledge is not None:
+                group.create_task(self._fetch(knowledge, effect))
+            case _:
+                pass
+
+    async def _timer(self, call_id: str, timer_id: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        async with self._lock:
+            if self._timers.pop(timer_id, None) is None:
+                return  # cancelled while waiting for the lock
+            await self._callback(self.controller.on_timer(call_id, timer_id))
+
+    async def _fetch(self, knowledge: httpx.AsyncClient, request: a.FetchInformation) -> None:
+        """Top answers for the menu; any failure reads as "no answer", which the menu speaks
+        as its `empty` prompt."""
+        params: dict[str, str | int] = {"limit": request.limit}
+        if request.topic:
+            params["topic"] = request.topic
+        if request.service:
+            params["service_code"] = request.service
+        text = ""
+        try:
+            response = await knowledge.get("/knowledge/public/faq/top", params=params)
+            response.raise_for_status()
+            answers = response.json()
+            if isinstance(answers, list):
+                text = spoken_information([x for x in answers if isinstance(x, dict)])
+        except (httpx.HTTPError, ValueError) as exc:
+            _log.warning("knowledge answers unavailable", topic=request.topic, error=str(exc))
+        async with self._lock:
+            await self._callback(self.controller.on_information(request.call_id, text))
+
+    async def _callback(self, step: Step) -> None:
+        try:
+            await self._settle(step, None)
+        except AriUnavailable as exc:
+            _log.warning("asterisk unreachable; menu step lost", error=str(exc))
 
     # --- router → controller -----------------------------------------------------------
 

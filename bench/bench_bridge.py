@@ -12,7 +12,8 @@
    Redis relay round trip: append to stream A, a relay reads it and appends to stream B, a
    reader gets it.
 
-Uses OKNO_BENCH_REDIS_URL / OKNO_BENCH_DATABASE_URL when set, else embedded servers.
+Uses OKNO_BENCH_REDIS_URL / OKNO_BENCH_DATABASE_URL when set (a throw-away database), else
+embedded servers.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,9 @@ from websockets.asyncio.server import ServerConnection, serve  # noqa: E402
 from ari_bridge.events import to_fields  # noqa: E402
 from ari_bridge.process import run_bridge  # noqa: E402
 from ari_bridge.translate import Translator  # noqa: E402
+from bench.support import bench_servers  # noqa: E402
 from fakepbx.pbx import FakePbx, PbxOptions  # noqa: E402
 from services.acd import events as r  # noqa: E402
-from services.common.embedded import embedded_postgres, embedded_redis  # noqa: E402
 from services.common.migrate import migrate  # noqa: E402
 from services.common.settings import Settings  # noqa: E402
 from services.common.streams import Streams  # noqa: E402
@@ -150,7 +150,11 @@ async def centre_round_trips(database_url: str, redis_url: str, count: int) -> l
             pbx.register(seat)
             # One call per seat: answered at once, kept long enough (0.4 s) to be seen.
             pbx.set_operator(seat, answers_after=0.01, hangs_up_after=20.0)
+        # Callers go straight to the queue: the voice menu would add its own prompts and pauses.
+        bridge_config = Path(tempfile.mkdtemp(prefix="okno-bench-")) / "bridge.yaml"
+        bridge_config.write_text("menus: false\n", encoding="utf-8")
         settings = Settings(
+            bridge_config=bridge_config,
             database_url=database_url,
             redis_url=redis_url,
             centre_id=f"bench-{secrets.token_hex(3)}",
@@ -204,25 +208,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, database_url: str, redis_url: str) -> None:
     calls = 2000 if quick else 10_000
     trips = 50 if quick else 200
-    with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="okno-bench-")))
-        redis_url = (
-            os.environ.get("OKNO_BENCH_REDIS_URL")
-            or stack.enter_context(embedded_redis(folder)).url
-        )
-        database_url = (
-            os.environ.get("OKNO_BENCH_DATABASE_URL")
-            or stack.enter_context(embedded_postgres(folder)).url
-        )
-        await migrate(database_url)
-        messages = synthetic_calls(calls)
-        bare = await ingest(redis_url, messages, translate=False)
-        bridge = await ingest(redis_url, messages, translate=True)
-        bound = await relay_round_trips(redis_url, trips)
-        centre = await centre_round_trips(database_url, redis_url, trips)
+    await migrate(database_url)
+    messages = synthetic_calls(calls)
+    bare = await ingest(redis_url, messages, translate=False)
+    bridge = await ingest(redis_url, messages, translate=True)
+    bound = await relay_round_trips(redis_url, trips)
+    centre = await centre_round_trips(database_url, redis_url, trips)
     print(f"ARI WebSocket → Redis stream, {len(messages):,} messages ({calls:,} calls)")
     print(f"  bare relay            {bare:10,.0f} msg/s")
     print(f"  bridge (translated)   {bridge:10,.0f} msg/s   ratio {bridge / bare:.2f} of bound")
@@ -237,4 +231,9 @@ async def main(quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run")
-    asyncio.run(main(parser.parse_args().quick))
+    quick = parser.parse_args().quick
+    with (
+        tempfile.TemporaryDirectory(prefix="okno-bench-") as folder,
+        bench_servers(Path(folder)) as (database_url, redis_url),
+    ):
+        asyncio.run(main(quick, database_url, redis_url))

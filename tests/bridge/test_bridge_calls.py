@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
 from ari_bridge import actions as a
 from ari_bridge import events as d
-from ari_bridge.calls import CallController
+from ari_bridge.calls import CallController, Step
 from ari_bridge.config import BridgeConfig, DidRoute
+from ari_bridge.menus import CALL_VARIABLES, IVR_OUTCOMES, Conditions, conditions
+from ari_bridge.process import load_menus
 from services.acd import commands as c
 from services.acd import events as r
+from services.acd.schedule import NightSchedule
+from services.common.errors import StartupError
+from services.ivr.media import prompt_media
+from services.ivr.schema import FlowLibrary, load_library, parse_flow
 
-CONFIG = BridgeConfig(centre="kuzbass", dids={"88005550101": DidRoute(topic="social", priority=1)})
+CONFIG = BridgeConfig(
+    centre="kuzbass", dids={"88005550101": DidRoute(topic="social", priority=1)}, menus=False
+)
 
 
 def arrive(controller: CallController, call_id: str = "c1", did: str = "88005550100") -> None:
@@ -214,3 +229,232 @@ def test_end_call_says_goodbye_then_hangs_up() -> None:
         d.PlaybackFinished(call_id="c1", playback_id=play.playback_id, media_uri="", outcome="done")
     )
     assert done.actions == [a.Hangup("c1")]
+
+
+# --- voice menus --------------------------------------------------------------------------
+
+FLOWS_DIR = Path(__file__).resolve().parents[2] / "ivr_scripts"
+FLOWS = load_library(FLOWS_DIR)
+MENU_CONFIG = CONFIG.model_copy(update={"menus": True, "timer_scale": 0.5})
+NOON = datetime(2026, 6, 1, 12, 0, tzinfo=ZoneInfo("Asia/Novokuznetsk"))
+DAY = Conditions(now=NOON)
+MAIN = FLOWS.flows["main"]
+
+
+def prompt(flow: str, name: str) -> str:
+    return prompt_media(FLOWS.flows[flow].prompts[name])
+
+
+def menu_call(controller: CallController, at: Conditions = DAY, did: str = "88005550100") -> Step:
+    return controller.on_event(
+        d.CallArrived(call_id="c1", did=did, caller_number="+79130000001", caller_name=""),
+        at,
+    )
+
+
+def played(step: Step) -> a.Play:
+    plays = [x for x in step.actions if isinstance(x, a.Play)]
+    assert plays, step
+    return plays[-1]
+
+
+def finish(controller: CallController, step: Step) -> Step:
+    """The last prompt of ``step`` plays to its end."""
+    play = played(step)
+    return controller.on_event(
+        d.PlaybackFinished(call_id="c1", playback_id=play.playback_id, media_uri="", outcome="done")
+    )
+
+
+def press(controller: CallController, digit: str) -> Step:
+    return controller.on_event(d.DtmfReceived(call_id="c1", digit=digit, duration_ms=100))
+
+
+def test_with_menus_an_arrival_is_answered_and_greeted_not_queued() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    step = menu_call(controller)
+    assert step.actions == [a.Answer("c1"), a.Play("c1", "c1-pb1", (prompt("main", "greeting"),))]
+    assert step.router_events == [] and step.effects == []
+
+
+def test_a_topic_key_self_service_then_zero_queues_with_that_topic() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    menu = finish(controller, menu_call(controller))
+    assert played(menu).media == (prompt("main", "topic_menu"),)
+    fetch = press(controller, "1")
+    assert a.StopPlayback(played(menu).playback_id) in fetch.actions
+    assert a.FetchInformation("c1", "mfc", None, 3) in fetch.effects
+    timer = next(x for x in fetch.effects if isinstance(x, a.StartTimer))
+    assert timer.seconds == pytest.approx(FLOWS.flows["main"].nodes["info_mfc"].wait * 0.5)
+    empty = controller.on_information("c1", "")
+    assert a.CancelTimer(timer.timer_id) in empty.effects
+    assert played(empty).media == (prompt("main", "info_empty"),)
+    after = finish(controller, empty)
+    assert played(after).media == (prompt("main", "after_info"),)
+    connecting = press(controller, "0")
+    assert played(connecting).media == (prompt("main", "connecting"),)
+    queued = finish(controller, connecting)
+    assert queued.actions == [
+        a.EnsureHoldingBridge("okno-queue"),
+        a.AddToBridge("okno-queue", ("c1",)),
+        a.StartMusicOnHold("okno-queue"),
+    ]
+    assert queued.router_events == [
+        r.CallArrived("c1", "kuzbass", "mfc", "ru", 0, "88005550100", "+79130000001")
+    ]
+    (note,) = queued.notes
+    assert note.stream == CALL_VARIABLES and note.fields["call_id"] == "c1"
+    assert json.loads(note.fields["variables"])["topic"] == "mfc"
+
+
+def test_knowledge_answers_are_read_only_when_they_can_be_spoken() -> None:
+    for speaks in (True, False):
+        controller = CallController(MENU_CONFIG, FLOWS, speaks_texts=speaks)
+        finish(controller, menu_call(controller))
+        press(controller, "1")
+        step = controller.on_information("c1", "Как записаться? Через портал.")
+        answer = prompt_media("Как записаться? Через портал.")
+        media = played(step).media
+        assert media[0] == prompt("main", "info_intro_mfc")
+        assert (answer in media) is speaks
+        assert (played(step).texts != ()) is speaks
+
+
+def test_invalid_keys_then_the_menu_default_queues_a_general_call() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    finish(controller, menu_call(controller))
+    retry = press(controller, "*")
+    assert played(retry).media == (prompt("main", "invalid_choice"), prompt("main", "topic_menu"))
+    press(controller, "#")
+    connecting = press(controller, "*")
+    assert played(connecting).media == (prompt("main", "connecting"),)
+    queued = finish(controller, connecting)
+    assert [e.topic for e in queued.router_events if isinstance(e, r.CallArrived)] == ["general"]
+
+
+def test_silence_runs_out_on_the_service_timer() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    waiting = finish(controller, finish(controller, menu_call(controller)))
+    (timer,) = waiting.effects
+    assert isinstance(timer, a.StartTimer) and timer.call_id == "c1"
+    step = controller.on_timer("c1", timer.timer_id)
+    assert played(step).media == (prompt("main", "no_choice"), prompt("main", "topic_menu"))
+    assert controller.on_timer("c1", timer.timer_id).actions == []  # already fired
+
+
+def test_a_caller_hanging_up_in_the_menu_is_never_told_to_the_router() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    waiting = finish(controller, finish(controller, menu_call(controller)))
+    (timer,) = waiting.effects
+    assert isinstance(timer, a.StartTimer)
+    step = controller.on_event(d.CallerHungUp(call_id="c1", cause=16))
+    assert step.router_events == [] and step.actions == []
+    assert step.effects == [a.CancelTimer(timer.timer_id)]
+    assert controller.live_calls == frozenset()
+
+
+def test_night_mode_starts_the_night_flow() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    step = menu_call(controller, Conditions(now=NOON, night=True))
+    assert played(step).media == (prompt("night", "night_hello"),)
+
+
+def test_an_emergency_announcement_comes_first() -> None:
+    at = Conditions(now=NOON, emergency=True, announcement="Паводок. Офисы МФЦ закрыты.")
+    spoken = menu_call(CallController(MENU_CONFIG, FLOWS, speaks_texts=True), at)
+    assert played(spoken).media == (
+        prompt("main", "emergency_intro"),
+        prompt_media("Паводок. Офисы МФЦ закрыты."),
+    )
+    silent = menu_call(CallController(MENU_CONFIG, FLOWS), at)
+    assert played(silent).media == (prompt("main", "emergency_intro"),)
+
+
+def test_a_recorded_complaint_is_noted_thanked_and_hung_up() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    finish(controller, menu_call(controller))
+    press(controller, "7")
+    invite = press(controller, "1")
+    record = finish(controller, invite)
+    (start,) = [x for x in record.actions if isinstance(x, a.Record)]
+    assert start == a.Record("c1", start.name, 180, "#", True)
+    done = controller.on_event(
+        d.RecordingFinished(call_id="c1", name=start.name, outcome="done", duration_s=42)
+    )
+    outcome = next(n for n in done.notes if n.stream == IVR_OUTCOMES)
+    assert outcome.fields["kind"] == "complaint" and outcome.fields["duration"] == "42"
+    assert outcome.fields["recording"] == start.name and outcome.fields["topic"] == "complaints"
+    assert played(done).media == (prompt("main", "complaint_recorded"),)
+    assert finish(controller, done).actions == [a.Hangup("c1")]
+    assert done.router_events == []
+
+
+def test_hanging_up_while_recording_still_delivers_the_message() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    finish(controller, menu_call(controller))
+    press(controller, "7")
+    finish(controller, press(controller, "1"))
+    step = controller.on_event(d.CallerHungUp(call_id="c1", cause=16))
+    outcome = next(n for n in step.notes if n.stream == IVR_OUTCOMES)
+    assert outcome.fields["duration"] == "" and step.actions == [] and step.router_events == []
+
+
+def test_a_callback_request_is_noted_for_follow_up_then_goodbye() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    finish(controller, menu_call(controller, did="88005550199"))
+    step = press(controller, "1")
+    assert step.router_events == []  # nobody dials callbacks yet: no operator may ring for it
+    request = next(n for n in step.notes if n.stream == IVR_OUTCOMES)
+    assert request.fields["kind"] == "callback" and request.fields["number"] == "79130000001"
+    assert request.fields["when"] == "now"
+    assert played(step).media == (prompt("callback", "registered"),)
+    assert finish(controller, step).actions == [a.Hangup("c1")]
+
+
+def test_with_callbacks_on_the_request_goes_to_the_router() -> None:
+    config = MENU_CONFIG.model_copy(update={"callbacks": True})
+    controller = CallController(config, FLOWS)
+    finish(controller, menu_call(controller, did="88005550199"))
+    step = press(controller, "1")
+    assert step.router_events == [r.CallbackRequested("cb-c1", "general", "ru", "79130000001")]
+    assert [n.stream for n in step.notes] == [CALL_VARIABLES]
+
+
+def test_a_transfer_says_goodbye_then_continues_to_the_agency() -> None:
+    flow = parse_flow(
+        {
+            "start": "out",
+            "nodes": {"out": {"kind": "transfer", "number": "3843123456", "say": ["bye"]}},
+            "prompts": {"bye": "Соединяю с ведомством."},
+        },
+        "test.yaml",
+        "main",
+    )
+    controller = CallController(MENU_CONFIG, FlowLibrary(flows={"main": flow}))
+    step = menu_call(controller)
+    assert played(step).media == (prompt_media("Соединяю с ведомством."),)
+    (moved,) = finish(controller, step).actions
+    assert isinstance(moved, a.ContinueInDialplan)
+    assert (moved.context, moved.extension) == ("to-agency", "3843123456")
+
+
+def test_modes_and_the_schedule_decide_night_and_emergency() -> None:
+    schedule = NightSchedule(timezone="Asia/Novokuznetsk")
+    three_am = datetime(2026, 6, 1, 3, 0, tzinfo=ZoneInfo("Asia/Novokuznetsk")).astimezone(UTC)
+    assert conditions({}, three_am, schedule).night
+    assert not conditions({"night_override": "day"}, three_am, schedule).night
+    assert conditions({"night_override": "night"}, NOON, schedule).night
+    at = conditions({"emergency": "1", "announcement": "Паводок"}, NOON, schedule)
+    assert at.emergency and at.announcement == "Паводок"
+    assert (
+        conditions({"emergency": "0", "announcement": "старое"}, NOON, schedule).announcement == ""
+    )
+    assert conditions({}, three_am, schedule).now.hour == 3
+
+
+def test_a_folder_of_flows_that_cannot_run_stops_the_bridge_at_start(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text("start: a\nnodes: {a: {kind: hangup}}\n")
+    with pytest.raises(StartupError, match="no main.yaml"):
+        load_menus(BridgeConfig(ivr_folder=tmp_path))
+    assert load_menus(BridgeConfig(ivr_folder=tmp_path, menus=False)) is None
+    assert load_menus(BridgeConfig(ivr_folder=FLOWS_DIR)) is not None

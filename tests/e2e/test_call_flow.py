@@ -7,6 +7,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,13 +40,17 @@ async def pbx() -> AsyncIterator[FakePbx]:
 
 
 @pytest.fixture
-def centre_settings(settings: Settings, pbx: FakePbx) -> Settings:
-    """This test's own centre: its own Redis streams, router lease and call records."""
+def centre_settings(settings: Settings, pbx: FakePbx, tmp_path: Path) -> Settings:
+    """This test's own centre: its own Redis streams, router lease and call records; callers
+    go straight to the queue (the voice menus have their own tests in test_voice_menus.py)."""
+    bridge_config = tmp_path / "bridge.yaml"
+    bridge_config.write_text("menus: false\n", encoding="utf-8")
     return settings.model_copy(
         update={
             "centre_id": f"e2e-{secrets.token_hex(4)}",
             "ari_url": f"{pbx.ari_url}/ari",
             "ami_port": pbx.ami_port,
+            "bridge_config": bridge_config,
         }
     )
 
