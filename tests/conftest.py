@@ -31,6 +31,8 @@ from services.demo_seed import DEMO_DIR
 from services.directory import service as directory
 from services.directory.importer import parse_json
 from tests.support.databases import create_database, drop_database
+from tests.support.mail import MailInbox
+from tests.support.mail import smtp_server as run_smtp_server
 from tests.support.servers import serve_app
 
 RUN_ID = secrets.token_hex(4)
@@ -205,3 +207,10 @@ async def token_for(make_user: UserFactory, auth_url: str) -> TokenFactory:
         return str(reply.json()["access_token"])
 
     return login
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[int, MailInbox]]:
+    """A real SMTP server (aiosmtpd) on loopback, shared by the run."""
+    with run_smtp_server() as server:
+        yield server

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +23,7 @@ from services.common.settings import Settings
 from services.directory import service as directory
 from services.directory.schemas import AgencyIn, Interval
 from tests.conftest import ServiceStarter, TokenFactory
-from tests.support.servers import free_port, serve_app
+from tests.support.servers import serve_app
 
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -149,27 +147,3 @@ async def sms_gateway() -> AsyncIterator[tuple[str, SmsOutbox]]:
 
     async with serve_app(app) as url:
         yield url, outbox
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, _server: Any, _session: Session, envelope: Envelope) -> str:
-        content = envelope.content
-        text = content.decode() if isinstance(content, bytes) else str(content)
-        self.messages.append((list(envelope.rcpt_tos), text))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[tuple[int, _Inbox]]:
-    """A real SMTP server (aiosmtpd) on loopback."""
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()

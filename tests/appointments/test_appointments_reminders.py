@@ -118,8 +118,8 @@ async def test_reminder_sent_once_per_channel(
         )
     texts = [m["text"] for m in outbox.messages if m["to"] == phone]
     assert len(texts) == 1 and code in texts[0] and "завтра" in texts[0]
-    mails = [body for rcpt, body in inbox.messages if rcpt == [email]]
-    assert len(mails) == 1 and "Subject:" in mails[0]
+    mails = [message for message in inbox.messages if message["To"] == email]
+    assert len(mails) == 1 and mails[0]["Subject"]
 
 
 async def test_no_reminder_for_a_later_day(

@@ -4,21 +4,16 @@ systems as real servers on loopback (a webhook receiver that dedups, aiosmtpd)."
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,7 +27,8 @@ from services.complaints.worker import Delivery
 from services.directory import service as directory
 from services.directory.schemas import AgencyIn
 from tests.conftest import PASSWORD, ServiceStarter, TokenFactory, UserFactory
-from tests.support.servers import free_port, serve_app
+from tests.support.mail import MailInbox
+from tests.support.servers import serve_app
 
 
 @pytest.fixture(scope="session")
@@ -182,31 +178,6 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     async with serve_app(app) as url:
         yield Receiver(url, hooks)
-
-
-class MailInbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, _server: Any, _session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[tuple[int, MailInbox]]:
-    """A real SMTP server (aiosmtpd) on loopback."""
-    inbox = MailInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="session")

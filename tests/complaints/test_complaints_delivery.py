@@ -25,13 +25,13 @@ from services.directory.models import Agency
 from services.knowledge.models import Notice
 from tests.complaints.conftest import (
     DeliveryFactory,
-    MailInbox,
     OfficeFactory,
     Receiver,
     Tokens,
     bearer,
 )
 from tests.complaints.helpers import eventually, register, town
+from tests.support.mail import MailInbox
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
