@@ -123,12 +123,12 @@ def _dead_end(node_id: str, node: kinds.Node) -> list[s.Problem]:
 
 def _closure(seeds: list[str], graph: dict[str, list[str]]) -> set[str]:
     seen = set(seeds)
-    todo = list(seeds)
-    while todo:
-        for nxt in graph[todo.pop()]:
+    frontier = list(seeds)
+    while frontier:
+        for nxt in graph[frontier.pop()]:
             if nxt not in seen:
                 seen.add(nxt)
-                todo.append(nxt)
+                frontier.append(nxt)
     return seen
 
 
