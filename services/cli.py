@@ -7,7 +7,7 @@ import contextlib
 import getpass
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -126,6 +126,20 @@ def _run_until_signal(main: Coroutine[Any, Any, None]) -> None:
     asyncio.run(guarded())
 
 
+def _run_until_stopped(work: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    """Run a worker that finishes its round and returns when its stop event is set;
+    SIGINT/SIGTERM set it."""
+
+    async def guarded() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await work(stop)
+
+    asyncio.run(guarded())
+
+
 @app.command()
 def acd() -> None:
     """Run the ACD router of this centre (a standby waits for the lease) and its call records."""
@@ -179,8 +193,7 @@ def fakepbx(
         speed=speed,
         operators=tuple(operators.split(",")) if operators else DEFAULT_OPERATORS,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(host, ari_port, ami_port, options=options))
+    _run_until_signal(serve(host, ari_port, ami_port, options=options))
 
 
 @app.command("appointments-worker")
@@ -194,23 +207,18 @@ def appointments_worker(
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
 
-    async def main(database_url: str, redis_url: str) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_worker(
-            settings,
-            NotifySettings(),
-            database_url=database_url,
-            redis_url=redis_url,
-            stop=stop,
-            interval=interval,
-        )
-
     try:
         with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
-            asyncio.run(main(*urls))
+            _run_until_stopped(
+                lambda stop: run_worker(
+                    settings,
+                    NotifySettings(),
+                    database_url=urls[0],
+                    redis_url=urls[1],
+                    stop=stop,
+                    interval=interval,
+                )
+            )
     except StartupError as exc:
         fail(str(exc))
 
@@ -228,22 +236,17 @@ def complaints_worker(
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
 
-    async def main(database_url: str) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_complaints_worker(
-            settings,
-            database_url=database_url,
-            stop=stop,
-            interval=interval,
-            metrics_port=metrics_port,
-        )
-
     try:
         with service_urls(settings.database_url, settings.redis_url, settings.data_dir) as urls:
-            asyncio.run(main(urls[0]))
+            _run_until_stopped(
+                lambda stop: run_complaints_worker(
+                    settings,
+                    database_url=urls[0],
+                    stop=stop,
+                    interval=interval,
+                    metrics_port=metrics_port,
+                )
+            )
     except StartupError as exc:
         fail(str(exc))
 
