@@ -23,6 +23,8 @@ SERVICE_PORTS: dict[str, int] = {
     "knowledge": 3,
     "complaints": 5,
     "supervision": 6,
+    "callbacks": 7,
+    "workspace": 8,
 }
 
 _DEV_SECRET_FILE = "jwt-secret"
