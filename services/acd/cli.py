@@ -32,7 +32,10 @@ METRIC_LABELS = (
     ("night_mode", "taken by the night auto-attendant"),
     ("ended_without_agent", "ended: no agent for the topic"),
     ("callbacks_offered", "callbacks offered"),
-    ("callbacks_within_10min_ratio", "callbacks dialled within 10 min"),
+    ("callbacks_requested", "callbacks accepted"),
+    ("callbacks_within_10min_ratio", "callbacks dialled by their deadline"),
+    ("callbacks_done", "callbacks that reached the citizen"),
+    ("callbacks_failed", "callbacks failed after all attempts"),
     ("waited_over_40s_without_offer", "waited past the promise without an action"),
     ("agent_occupancy", "agent occupancy"),
 )

@@ -49,17 +49,35 @@ class ConnectAgent(NamedTuple):
 
 
 class DialCallback(NamedTuple):
-    """Have the agent call the citizen back; ``waited`` counts from the request."""
+    """Reserve the agent for a callback: ring the agent's seat, then dial the citizen.
+
+    ``waited`` counts from the request; ``attempt`` is 1 for the first try of the citizen.
+    """
 
     seq: int
     callback_id: str
     agent_id: str
     caller: str
     waited: float
+    attempt: int = 1
+    topic: str = "general"
+    ring_timeout: float = 15.0
 
     @property
     def command_id(self) -> str:
         return f"{self.callback_id}/{self.seq}"
+
+
+class TransferCall(NamedTuple):
+    """Blind transfer of the caller's channel to ``number``; the operator's leg is hung up."""
+
+    seq: int
+    call_id: str
+    number: str
+
+    @property
+    def command_id(self) -> str:
+        return f"{self.call_id}/{self.seq}"
 
 
 class StopRinging(NamedTuple):
@@ -187,10 +205,35 @@ class CallFinished(NamedTuple):
     outcome: str
 
 
+class CallbackScheduled(NamedTuple):
+    """Record: a callback (or its retry) is due from ``due_at`` and promised by ``deadline``."""
+
+    seq: int
+    callback_id: str
+    caller: str
+    topic: str
+    source: str
+    requested_at: float
+    due_at: float
+    deadline: float
+    attempt: int
+
+
+class CallbackAttempted(NamedTuple):
+    """Record: one try to reach the citizen ended with ``result`` (not answered)."""
+
+    seq: int
+    callback_id: str
+    agent_id: str
+    attempt: int
+    result: str
+
+
 Command = (
     Announce
     | ConnectAgent
     | DialCallback
+    | TransferCall
     | StopRinging
     | OverflowTo
     | OfferCallback
@@ -202,12 +245,15 @@ Command = (
     | Decision
     | CallAnswered
     | CallFinished
+    | CallbackScheduled
+    | CallbackAttempted
 )
 
 ACTIONS: tuple[type[Any], ...] = (
     Announce,
     ConnectAgent,
     DialCallback,
+    TransferCall,
     StopRinging,
     OverflowTo,
     OfferCallback,
@@ -218,7 +264,14 @@ ACTIONS: tuple[type[Any], ...] = (
 )
 """Commands a shell must carry out (the bridge, or the workspace for ``PauseAgent``)."""
 
-RECORDS: tuple[type[Any], ...] = (Queued, Decision, CallAnswered, CallFinished)
+RECORDS: tuple[type[Any], ...] = (
+    Queued,
+    Decision,
+    CallAnswered,
+    CallFinished,
+    CallbackScheduled,
+    CallbackAttempted,
+)
 """Outputs that only record a decision or an outcome."""
 
 COMMAND_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in ACTIONS + RECORDS}
@@ -250,4 +303,8 @@ OUTCOMES = (
     "ended",
     "callback_done",
     "callback_cancelled",
+    "callback_failed",
+    "callback_merged",
+    "callback_closed",
+    "transferred",
 )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.acd.schedule import NightSchedule
+from services.acd.schedule import NightSchedule, minute_of_day
 
 Fallback = Literal["overflow", "callback", "self_service"]
 MAX_LEVEL = 5
@@ -54,6 +54,9 @@ class RouterConfig(BaseModel):
     callbacks: bool = True
     callback_within_seconds: float = Field(default=600.0, gt=0)
     callback_lead_seconds: float = Field(default=120.0, ge=0)
+    callback_max_attempts: int = Field(default=3, ge=1)
+    callback_retry_seconds: float = Field(default=120.0, ge=0)
+    callback_hours: tuple[str, str] = ("08:00", "21:00")
     relaxation: bool = True
     ring_timeout_seconds: float = Field(default=15.0, gt=0)
     auto_answer: bool = False
@@ -68,6 +71,9 @@ class RouterConfig(BaseModel):
     def _deadline_before_promise(self) -> RouterConfig:
         if self.deadline_seconds > self.answer_within_seconds:
             raise ValueError("deadline_seconds must not exceed answer_within_seconds")
+        start, end = (minute_of_day(t) for t in self.callback_hours)
+        if start >= end:
+            raise ValueError("callback_hours must be a (start, end) pair with start before end")
         return self
 
     def topic(self, name: str) -> TopicPolicy:

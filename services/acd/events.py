@@ -87,7 +87,13 @@ class NeighbourStatus(NamedTuple):
 
 
 class CallbackRequested(NamedTuple):
-    """A callback to serve within the callback window: from the callback number or a queued call."""
+    """A callback to serve within the callback window.
+
+    ``source`` is ``queue`` (a queued caller accepted the offer; ``call_id`` names the call),
+    ``callback_line``, ``night`` or ``operator``. ``requested_at`` is when the citizen asked
+    (Unix seconds; 0.0 means the event's ``now``): the deadline counts from it, so a request
+    delivered late or replayed keeps its promise.
+    """
 
     callback_id: str
     topic: str = "general"
@@ -95,6 +101,31 @@ class CallbackRequested(NamedTuple):
     caller: str = ""
     call_id: str = ""
     priority: int = 0
+    requested_at: float = 0.0
+    source: str = "queue"
+
+
+class CallbackResult(NamedTuple):
+    """The citizen leg of a callback: answered, busy, no_answer, hung_up or failed."""
+
+    callback_id: str
+    agent_id: str
+    result: str
+
+
+class CallbackCancelled(NamedTuple):
+    """Staff withdrew a callback (or the citizen asked to cancel it)."""
+
+    callback_id: str
+    reason: str = "cancelled"
+
+
+class TransferRequested(NamedTuple):
+    """The operator asks for a blind transfer of a connected call to an agency number."""
+
+    call_id: str
+    agent_id: str
+    number: str
 
 
 class CallbackDeclined(NamedTuple):
@@ -136,6 +167,9 @@ Event = (
     | NeighbourStatus
     | CallbackRequested
     | CallbackDeclined
+    | CallbackResult
+    | CallbackCancelled
+    | TransferRequested
     | ScheduleTick
     | NightModeOverride
     | EmergencyMode
@@ -157,6 +191,9 @@ EVENT_TYPES: dict[str, type[Any]] = {
         NeighbourStatus,
         CallbackRequested,
         CallbackDeclined,
+        CallbackResult,
+        CallbackCancelled,
+        TransferRequested,
         ScheduleTick,
         NightModeOverride,
         EmergencyMode,

@@ -9,23 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from services.acd import callbacks
 from services.acd import commands as c
 from services.acd import events as e
-from services.acd.config import MAX_LEVEL
 from services.acd.model import (
     BUSY_RINGING,
     BUSY_TALKING,
     CALL,
     CALLBACK,
+    DIALLING,
     DONE,
     IDLE,
     OFFLINE,
     PAUSED,
     READY,
     RINGING,
+    T_DEADLINE,
+    T_RELAX,
     T_WRAP,
     TALKING,
-    WAITING,
     WRAPUP,
     Agent,
     Item,
@@ -39,11 +41,12 @@ _new = tuple.__new__
 
 
 def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Command]) -> None:
-    call_id = ev.call_id
-    if call_id in state.items:
+    call_id, centre, topic, language, priority, _did, caller, overflowed_from = ev
+    items = state.items
+    if call_id in items:
         return
-    if ev.centre != state._centre:
-        raise ValueError(f"call {call_id} is for centre {ev.centre!r}, not {state._centre!r}")
+    if centre != state._centre:
+        raise ValueError(f"call {call_id} is for centre {centre!r}, not {state._centre!r}")
     if state.emergency is not None or state._night_possible:
         if state.emergency is not None:
             out.append(c.Announce(state._next_seq(), call_id, "emergency", 0, 0.0, state.emergency))
@@ -51,38 +54,93 @@ def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Co
             out.append(c.PlayAutoAttendant(state._next_seq(), call_id, "night_mode"))
             out.append(c.CallFinished(state._next_seq(), call_id, "night"))
             return
-    topic = ev.topic
     policy = state._policies.get(topic) or state._default_topic
-    bucket = state.buckets.get((topic, ev.language)) or state._bucket(topic, ev.language)
+    bucket = state.buckets.get((topic, language)) or state._bucket(topic, language)
+    level = policy.required_level
     item = Item(
         call_id,
         CALL,
         bucket,
         policy,
-        ev.priority,
+        priority,
         now,
         now + state._answer_within,
-        policy.required_level,
-        ev.caller,
-        ev.overflowed_from,
+        level,
+        caller,
+        overflowed_from,
     )
     if policy.relax and state._relaxation:
         item.relax = tuple((now + s.after_seconds, s.min_level) for s in policy.relax)
-    state.items[call_id] = item
+    items[call_id] = item
     if bucket.ready_count:
         ready = bucket.ready
-        for level in range(MAX_LEVEL, item.level - 1, -1):
-            agents = ready[level]
+        for agent_level in bucket.levels:
+            if agent_level < level:
+                break
+            agents = ready[agent_level]
             if agents:
-                state._offer(item, next(iter(agents.values())), level, now, out, True)
+                # ``RouterState._offer`` spelled out for a fresh call and a ready agent (the hot
+                # path of every call answered at once): no line to leave, waited 0, no estimate.
+                agent = next(iter(agents.values()))
+                agent_id = agent.id
+                for member, member_level in agent.memberships:
+                    del member.ready[member_level][agent_id]
+                    member.ready_count -= 1
+                agent.item = item
+                item.agent = agent
+                state.seq += 1
+                auto = state._auto_answer
+                if auto:
+                    item.state = TALKING
+                    agent.activity = BUSY_TALKING
+                    item.connected_at = now
+                    agent.misses = 0
+                    if caller and state.pending_callers:
+                        callbacks.close_callback(state, caller, out)
+                else:
+                    item.state = RINGING
+                    agent.activity = BUSY_RINGING
+                connect = (
+                    state.seq,
+                    call_id,
+                    agent_id,
+                    state._ring_timeout,
+                    auto,
+                    0.0,
+                    0.0,
+                    agent_level,
+                )
+                out.append(_new(c.ConnectAgent, connect))
                 return
-    # Nobody free who may take it: estimate, maybe act at once, else queue.
-    item.expected_wait = state.estimate(bucket, item.priority)
-    if state._guarantee and item.expected_wait > state._deadline:
+    # Nobody free who may take it: estimate, maybe act at once, else queue
+    # (``Bucket.calls_ahead`` spelled out).
+    ahead = 0
+    for lane in bucket.lanes:  # highest priority first
+        if lane.priority < priority:
+            break
+        ahead += lane.live
+    item.expected_wait = wait = state._estimate(bucket, ahead, policy)
+    if state._guarantee and wait > state._deadline:
         state._act_before_deadline(item, now, "estimate", out)
         if item.state == DONE:
             return
-    state._enqueue(item, now, out)
+        wait = item.expected_wait
+    # The call joins its line at ``position``.
+    position = ahead + 1
+    lane = bucket.lane_index.get(priority) or bucket.lane(priority)
+    lane.items.append(item)
+    lane.live += 1
+    bucket.waiting += 1
+    item.lane = lane
+    state.seq += 1
+    out.append(_new(c.Queued, (state.seq, call_id, position, wait)))
+    if state._announce:
+        state.seq += 1
+        out.append(c.Announce(state.seq, call_id, "position", position, wait))
+    if state._guarantee and not item.acted:
+        state._push_timer(now + state._deadline, T_DEADLINE, call_id)
+    for at, _ in item.relax:
+        state._push_timer(at, T_RELAX, call_id)
 
 
 def on_hung_up(state: RouterState, ev: e.CallerHungUp, now: float, out: list[c.Command]) -> None:
@@ -92,8 +150,11 @@ def on_hung_up(state: RouterState, ev: e.CallerHungUp, now: float, out: list[c.C
     if item.state == TALKING:
         on_call_ended(state, e.CallEnded(item.id), now, out)
         return
+    if item.kind == CALLBACK:
+        callbacks.cancel(state, item, now, out)
+        return
     agent = item.agent
-    state._finish(item, "abandoned" if item.kind == CALL else "callback_cancelled", out)
+    state._finish(item, "abandoned", out)
     if agent is not None:
         out.append(c.StopRinging(state._next_seq(), item.id, agent.id))
         state._after_call(agent, now, out)
@@ -105,6 +166,9 @@ def on_answered(state: RouterState, ev: e.AgentAnswered, now: float, out: list[c
         return
     if item.agent.id != ev.agent_id:
         return
+    if item.kind == CALLBACK:
+        callbacks.on_agent_answered_callback(state, item)
+        return
     item.state = TALKING
     item.connected_at = now
     item.agent.activity = BUSY_TALKING
@@ -114,6 +178,8 @@ def on_answered(state: RouterState, ev: e.AgentAnswered, now: float, out: list[c
             state._next_seq(), item.id, ev.agent_id, now - item.arrived, item.expected_wait
         )
     )
+    if item.caller and state.pending_callers:
+        callbacks.close_callback(state, item.caller, out)
 
 
 def on_no_answer(state: RouterState, ev: e.AgentNoAnswer, now: float, out: list[c.Command]) -> None:
@@ -137,27 +203,83 @@ def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.C
     item = state.items.get(ev.call_id)
     if item is None:
         return
-    if item.state != TALKING:
-        on_hung_up(state, e.CallerHungUp(ev.call_id), now, out)
+    if item.state != TALKING or item.kind != CALL:
+        if item.kind == CALL:
+            on_hung_up(state, e.CallerHungUp(ev.call_id), now, out)
+        elif item.state == TALKING:
+            callbacks.end_talk(state, item, "callback_done", now, out)
+        elif item.state == DIALLING:  # the bridge gave up on the citizen leg
+            callbacks.attempt_failed(state, item, "failed", now, out)
         return
-    # Hot path of every answered call: record, finish, then wrap up or take the next item.
+    # Hot path of every answered call: record, finish, then wrap up or take the next item
+    # (``RouterState._wrap_up`` spelled out).
     agent = item.agent
     assert agent is not None
     item.state = DONE
     del state.items[item.id]
     state.seq += 1
-    if item.kind == CALL:
-        item.bucket.handle.append(now - item.connected_at)
-        out.append(_new(c.CallFinished, (state.seq, item.id, "answered")))
-    else:
-        out.append(c.CallFinished(state.seq, item.id, "callback_done"))
+    item.bucket.handle.append(now - item.connected_at)
+    out.append(_new(c.CallFinished, (state.seq, item.id, "answered")))
     wrap = item.policy.wrap_up_seconds
-    if agent.intent == OFFLINE:
+    intent = agent.intent
+    if intent == OFFLINE:
         state._after_call(agent, now, out)
     elif wrap:
         agent.activity = WRAPUP
         agent.item = None
         agent.wrap_token = state._push_timer(now + wrap, T_WRAP, agent.id)
+    elif intent == READY and len(agent.memberships) == 1:
+        # ``RouterState._make_idle`` spelled out for an agent of one bucket (the hot path).
+        bucket, level = agent.memberships[0]
+        head = None
+        if bucket.waiting:
+            lanes = bucket.lanes
+            if bucket.callbacks_live or len(lanes) != 1:
+                state._make_idle(agent, now, out)
+                return
+            # One line and no callbacks: its head is the agent's best item if it accepts the
+            # agent (``RouterState._best_item`` spelled out).
+            lane = lanes[0]
+            head = lane.head()
+            if (head.min_level(now) if head.relax else head.level) > level:
+                head = None
+        if head is None:
+            agent.activity = IDLE
+            agent.item = None
+            agent.idle_since = now
+            bucket.ready[level][agent.id] = agent
+            bucket.ready_count += 1
+            return
+        # ``RouterState._offer`` spelled out for the head of a line.
+        lane.items.popleft()
+        lane.live -= 1
+        bucket.waiting -= 1
+        head.lane = None
+        agent.item = head
+        head.agent = agent
+        state.seq += 1
+        auto = state._auto_answer
+        if auto:
+            head.state = TALKING
+            agent.activity = BUSY_TALKING
+            head.connected_at = now
+            agent.misses = 0
+            if head.caller and state.pending_callers:
+                callbacks.close_callback(state, head.caller, out)
+        else:
+            head.state = RINGING
+            agent.activity = BUSY_RINGING
+        connect = (
+            state.seq,
+            head.id,
+            agent.id,
+            state._ring_timeout,
+            auto,
+            now - head.arrived,
+            head.expected_wait,
+            level,
+        )
+        out.append(_new(c.ConnectAgent, connect))
     else:
         state._make_idle(agent, now, out)
 
@@ -174,7 +296,11 @@ def on_logged_in(state: RouterState, ev: e.AgentLoggedIn, now: float, out: list[
         for language, language_level in sorted(agent.languages.items()):
             level = qualification(topic_level, language_level)
             if level > 0:
-                agent.memberships.append((state._bucket(topic, language), level))
+                bucket = state._bucket(topic, language)
+                agent.memberships.append((bucket, level))
+                if level not in bucket.levels:
+                    bucket.levels.append(level)
+                    bucket.levels.sort(reverse=True)
     state.agents[ev.agent_id] = agent
 
 
@@ -236,38 +362,6 @@ def on_neighbour(
     state.neighbours[ev.centre] = ev
 
 
-def on_callback_requested(
-    state: RouterState, ev: e.CallbackRequested, now: float, out: list[c.Command]
-) -> None:
-    if ev.callback_id in state.items:
-        return
-    call = state.items.get(ev.call_id) if ev.call_id else None
-    if call is not None:
-        if call.state != WAITING:  # an agent got there first: the caller is being served
-            reason = "callback_request_ignored: call already connected"
-            out.append(c.Decision(state._next_seq(), call.id, "keep_call", reason))
-            return
-        state._finish(call, "callback", out)
-    config = state.config
-    bucket = state._bucket(ev.topic, ev.language)
-    due = now + config.callback_within_seconds - config.callback_lead_seconds
-    item = Item(
-        ev.callback_id,
-        CALLBACK,
-        bucket,
-        config.topic(ev.topic),
-        ev.priority,
-        now,
-        due,
-        1,
-        ev.caller,
-        "",
-    )
-    state.items[ev.callback_id] = item
-    state._enqueue(item, now, out)
-    state._place(item, now, out)
-
-
 def on_callback_declined(
     state: RouterState, ev: e.CallbackDeclined, now: float, out: list[c.Command]
 ) -> None:
@@ -286,6 +380,8 @@ def on_night_override(
         raise ValueError(f"night mode override must be auto, night or day, not {ev.mode!r}")
     state.night_override = ev.mode
     state._night_possible = ev.mode != "auto" or state.config.night.enabled
+    if state._callbacks_due:  # callbacks held back by a forced night may be dialled now
+        callbacks.dispatch_callbacks(state, now, out)
 
 
 def on_emergency(state: RouterState, ev: e.EmergencyMode, now: float, out: list[c.Command]) -> None:
@@ -306,8 +402,11 @@ HANDLERS: dict[type[Any], Handler] = {
     e.CallEnded: on_call_ended,
     e.WrapUpEnded: on_wrap_up_ended,
     e.NeighbourStatus: on_neighbour,
-    e.CallbackRequested: on_callback_requested,
+    e.CallbackRequested: callbacks.on_callback_requested,
     e.CallbackDeclined: on_callback_declined,
+    e.CallbackResult: callbacks.on_callback_result,
+    e.CallbackCancelled: callbacks.on_callback_cancelled,
+    e.TransferRequested: callbacks.on_transfer,
     e.ScheduleTick: on_tick,
     e.NightModeOverride: on_night_override,
     e.EmergencyMode: on_emergency,

@@ -1,36 +1,48 @@
 """Mutable bookkeeping objects inside the router state (never shared outside the core).
 
-Lanes hold waiting items of one bucket (topic, language), one priority and one kind, oldest
-first. Items leave a lane from its head only; items that leave from the middle (abandoned,
+Lanes hold waiting live calls of one bucket (topic, language) and one priority, oldest first.
+Items leave a lane from its head only; items that leave from the middle (abandoned,
 overflowed) are marked done and skipped when they reach the head, so every removal is O(1).
+Due callbacks wait in a deadline-ordered heap per bucket, with the same lazy removal.
 Ready agents of a bucket are kept per qualification level in insertion-ordered dicts, which
 makes "longest idle" the first key and removal O(1).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 from services.acd.config import MAX_LEVEL, TopicPolicy
 
-# Item states.
-WAITING, RINGING, TALKING, DONE = 0, 1, 2, 3
+# Item states. A callback is SCHEDULED until due, WAITING in its bucket's heap, RINGING while
+# its agent's seat rings, DIALLING while the citizen is called, TALKING once they answer.
+WAITING, RINGING, TALKING, DONE, SCHEDULED, DIALLING = 0, 1, 2, 3, 4, 5
+STATE_NAMES = {
+    WAITING: "waiting",
+    RINGING: "ringing",
+    TALKING: "talking",
+    DONE: "done",
+    SCHEDULED: "scheduled",
+    DIALLING: "dialling",
+}
 # Item kinds.
 CALL, CALLBACK = 0, 1
 # Agent intents (what the agent asked for) and activities (what the agent is doing).
 READY, PAUSED, OFFLINE = 0, 1, 2
 IDLE, BUSY_RINGING, BUSY_TALKING, WRAPUP = 0, 1, 2, 3
-# Timer kinds.
-T_WRAP, T_DEADLINE, T_RELAX = 0, 1, 2
+# Timer kinds: wrap-up end, 40-second deadline, relaxation step, callback due, callback hours.
+T_WRAP, T_DEADLINE, T_RELAX, T_CALLBACK, T_HOURS = 0, 1, 2, 3, 4
 
 
 class Lane:
-    __slots__ = ("items", "kind", "live", "priority")
+    """Waiting live calls of one bucket and priority, oldest first."""
 
-    def __init__(self, priority: int, kind: int) -> None:
+    __slots__ = ("items", "live", "priority")
+
+    def __init__(self, priority: int) -> None:
         self.items: deque[Item] = deque()
         self.priority = priority
-        self.kind = kind
         self.live = 0
 
     def head(self) -> Item:
@@ -44,13 +56,21 @@ class Lane:
 
 
 class Bucket:
-    """Everything about one (topic, language) pair: its lanes and its ready agents."""
+    """Everything about one (topic, language) pair: its lanes and its ready agents.
+
+    Due callbacks wait in ``callbacks``, a heap ordered earliest deadline first (then line
+    position, request time, sequence); entries whose item left or was re-pushed are stale and
+    skipped (``callback_head``). ``waiting`` counts live calls in lanes plus due callbacks.
+    """
 
     __slots__ = (
+        "callbacks",
+        "callbacks_live",
         "handle",
         "language",
         "lane_index",
         "lanes",
+        "levels",
         "ready",
         "ready_count",
         "staffed",
@@ -63,39 +83,70 @@ class Bucket:
         self.handle = handle
         self.language = language
         self.lanes: list[Lane] = []
-        self.lane_index: dict[tuple[int, int], Lane] = {}
+        self.lane_index: dict[int, Lane] = {}
         self.ready: list[dict[str, Agent]] = [{} for _ in range(MAX_LEVEL + 1)]
+        self.levels: list[int] = []
+        """Levels some member agent has, highest first: the only ``ready`` lists worth a look."""
         self.ready_count = 0
         self.staffed = 0
         self.waiting = 0
+        self.callbacks: list[tuple[float, float, float, int, Item]] = []
+        self.callbacks_live = 0
 
-    def lane(self, priority: int, kind: int) -> Lane:
-        lane = self.lane_index.get((priority, kind))
+    def lane(self, priority: int) -> Lane:
+        lane = self.lane_index.get(priority)
         if lane is None:
-            lane = self.lane_index[(priority, kind)] = Lane(priority, kind)
+            lane = self.lane_index[priority] = Lane(priority)
             self.lanes.append(lane)
-            self.lanes.sort(key=lambda ln: (-ln.priority, ln.kind))
+            self.lanes.sort(key=lambda ln: -ln.priority)
         return lane
+
+    def callback_head(self) -> Item:
+        """The most urgent due callback; callers check ``callbacks_live`` first."""
+        heap = self.callbacks
+        while True:
+            entry = heap[0]
+            item = entry[4]
+            if item.state == WAITING and item.token == entry[3]:
+                return item
+            heapq.heappop(heap)
+
+    def push_callback(self, item: Item, token: int) -> None:
+        item.token = token
+        entry = (item.deadline, item.due, item.arrived, token, item)
+        heapq.heappush(self.callbacks, entry)
+        self.callbacks_live += 1
+        self.waiting += 1
 
     def calls_ahead(self, priority: int) -> int:
         ahead = 0
-        for lane in self.lanes:
-            if lane.kind == CALL and lane.priority >= priority:
-                ahead += lane.live
+        for lane in self.lanes:  # highest priority first
+            if lane.priority < priority:
+                break
+            ahead += lane.live
         return ahead
 
 
 class Item:
-    """A live call or a callback request, from arrival until it leaves the router."""
+    """A live call or a callback request, from arrival until it leaves the router.
+
+    ``arrived`` is the arrival (callbacks: the request time); ``due`` is the line position
+    (calls: arrival + answer_within; callbacks: when the caller first joined the line, or when
+    the callback became due); ``deadline`` is the promise (calls: arrival + answer_within;
+    callbacks: due_at + callback_within).
+    """
 
     __slots__ = (
         "acted",
         "agent",
         "arrived",
+        "attempt",
         "bucket",
         "caller",
         "connected_at",
+        "deadline",
         "due",
+        "due_at",
         "expected_wait",
         "id",
         "kind",
@@ -106,7 +157,9 @@ class Item:
         "policy",
         "priority",
         "relax",
+        "source",
         "state",
+        "token",
         "topic",
     )
 
@@ -142,6 +195,11 @@ class Item:
         self.connected_at = 0.0
         self.acted = False
         self.offered = False
+        self.deadline = due
+        self.due_at = arrived
+        self.attempt = 1
+        self.source = ""
+        self.token = 0
 
     def min_level(self, now: float) -> int:
         """The lowest agent level this item accepts after waiting until ``now``."""

@@ -15,9 +15,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
+from services.acd import callbacks
 from services.acd import commands as c
 from services.acd import events as e
-from services.acd.config import MAX_LEVEL, RouterConfig
+from services.acd.config import RouterConfig, TopicPolicy
 from services.acd.estimate import HandleTimes, expected_wait
 from services.acd.fallback import choose_fallback
 from services.acd.handlers import HANDLERS
@@ -31,11 +32,14 @@ from services.acd.model import (
     OFFLINE,
     READY,
     RINGING,
+    SCHEDULED,
+    T_CALLBACK,
     T_DEADLINE,
-    T_RELAX,
+    T_HOURS,
     T_WRAP,
     TALKING,
     WAITING,
+    WRAPUP,
     Agent,
     Bucket,
     Item,
@@ -73,13 +77,20 @@ class RouterState:
         self._deadline = config.deadline_seconds
         self._default_topic = config.default_topic
         self._announce = config.announce_position
+        self.pending_callers: dict[str, Item] = {}
+        """Unfinished callbacks by the citizen's number: duplicates merge into these."""
+        self._callbacks_due = 0
+        self._callback_lead = config.callback_lead_seconds
+        self._hours_minute = -1
+        self._hours_value = False
+        self._hours_timer = 0.0
 
     # ----------------------------------------------------------------- public API
     def apply(self, event: e.Event, now: float) -> list[c.Command]:
         """Fire due timers, then handle ``event``; return the commands in order."""
         out: list[c.Command] = []
         if self.timers and self.timers[0][0] <= now:
-            self._fire_timers(now, out)
+            self.fire_timers(now, out)
         HANDLERS[type(event)](self, event, now, out)
         return out
 
@@ -100,11 +111,12 @@ class RouterState:
     def estimate(self, bucket: Bucket, priority: int) -> float:
         """Expected wait of a new arrival in ``bucket`` at ``priority``."""
         policy = self._policies.get(bucket.topic) or self._default_topic
+        return self._estimate(bucket, bucket.calls_ahead(priority), policy)
+
+    def _estimate(self, bucket: Bucket, ahead: int, policy: TopicPolicy) -> float:
         handle = bucket.handle
         cycle = sum(handle) / len(handle) if handle else policy.default_handle_seconds
-        return expected_wait(
-            bucket.calls_ahead(priority), bucket.staffed, cycle + policy.wrap_up_seconds
-        )
+        return expected_wait(ahead, bucket.staffed, cycle + policy.wrap_up_seconds)
 
     # ----------------------------------------------------------------- helpers
     def _next_seq(self) -> int:
@@ -123,8 +135,14 @@ class RouterState:
         heapq.heappush(self.timers, (due, token, kind, ref))
         return token
 
-    def _fire_timers(self, now: float, out: list[c.Command]) -> None:
+    def fire_timers(self, now: float, out: list[c.Command]) -> None:
+        """Fire the timers due by ``now``, each at its own due time (the first half of ``apply``).
+
+        ``apply`` is this plus the event's handler; the simulator spells that out for its two
+        hot events rather than pay for the extra call.
+        """
         timers = self.timers
+        due_now: list[Item] = []
         while timers and timers[0][0] <= now:
             due, token, kind, ref = heapq.heappop(timers)
             if kind == T_WRAP:
@@ -132,7 +150,22 @@ class RouterState:
                 if agent is not None and agent.wrap_token == token:
                     self._after_call(agent, due, out)
                 continue
+            if kind == T_HOURS:
+                self._hours_timer = 0.0
+                callbacks.dispatch_callbacks(self, due, out)
+                continue
             item = self.items.get(ref)
+            if kind == T_CALLBACK:
+                # Callbacks due at the same moment all join the line before any is placed,
+                # so agents take them in deadline order, not in timer order.
+                if item is not None and item.state == SCHEDULED and item.token == token:
+                    callbacks.queue(self, item)
+                    due_now.append(item)
+                if not timers or timers[0][0] != due or timers[0][2] != T_CALLBACK:
+                    for waiting in due_now:
+                        self._place(waiting, due, out)
+                    due_now.clear()
+                continue
             if item is None or item.state != WAITING:
                 continue
             if kind == T_DEADLINE:
@@ -143,21 +176,35 @@ class RouterState:
 
     def _find_agent(self, item: Item, now: float) -> tuple[Agent, int] | None:
         """Longest-idle agent among the best-qualified ready agents the item accepts."""
-        ready = item.bucket.ready
-        for level in range(MAX_LEVEL, (item.min_level(now) if item.relax else item.level) - 1, -1):
+        bucket = item.bucket
+        ready = bucket.ready
+        lowest = item.min_level(now) if item.relax else item.level
+        for level in bucket.levels:
+            if level < lowest:
+                break
             agents = ready[level]
             if agents:
                 return next(iter(agents.values())), level
         return None
 
     def _best_item(self, agent: Agent, now: float) -> tuple[Item, int] | None:
-        """Highest priority first, then earliest due (longest wait), over all the agent's lanes."""
+        """Highest priority first, then earliest due (longest wait), over all the agent's lanes.
+
+        The earliest-deadline callback the agent can take competes by its line position, and
+        wins outright once its slack is under ``callback_lead_seconds``.
+        """
         best: Item | None = None
         best_key = (0, 0.0)
         best_level = 0
+        callback: Item | None = None
+        callback_level = 0
         for bucket, level in agent.memberships:
             if not bucket.waiting:
                 continue
+            if bucket.callbacks_live:
+                head = bucket.callback_head()
+                if callback is None or callbacks.edf_key(head) < callbacks.edf_key(callback):
+                    callback, callback_level = head, level
             for lane in bucket.lanes:
                 if not lane.live:
                     continue
@@ -167,6 +214,8 @@ class RouterState:
                 key = (-lane.priority, head.due)
                 if best is None or key < best_key:
                     best, best_key, best_level = head, key, level
+        if callback is not None and callbacks.callback_first(self, callback, best, best_key, now):
+            return callback, callback_level
         return None if best is None else (best, best_level)
 
     def _place(self, item: Item, now: float, out: list[c.Command]) -> None:
@@ -233,10 +282,20 @@ class RouterState:
         self.seq += 1
         waited = now - item.arrived
         if item.kind == CALLBACK:
-            item.state = TALKING
-            agent.activity = BUSY_TALKING
-            item.connected_at = now
-            out.append(c.DialCallback(self.seq, item.id, agent.id, item.caller, waited))
+            callbacks.unqueue(self, item)
+            item.state = RINGING
+            agent.activity = BUSY_RINGING
+            dial = c.DialCallback(
+                self.seq,
+                item.id,
+                agent.id,
+                item.caller,
+                waited,
+                item.attempt,
+                item.topic,
+                self._ring_timeout,
+            )
+            out.append(dial)
             return
         auto = self._auto_answer
         if auto:
@@ -244,6 +303,8 @@ class RouterState:
             agent.activity = BUSY_TALKING
             item.connected_at = now
             agent.misses = 0
+            if item.caller and self.pending_callers:
+                callbacks.close_callback(self, item.caller, out)
         else:
             item.state = RINGING
             agent.activity = BUSY_RINGING
@@ -260,32 +321,17 @@ class RouterState:
         out.append(_new(c.ConnectAgent, connect))
 
     def _finish(self, item: Item, outcome: str, out: list[c.Command]) -> None:
-        if item.state == WAITING:
+        if item.kind == CALLBACK:
+            if item.state == WAITING:
+                callbacks.unqueue(self, item)
+            if self.pending_callers.get(item.caller) is item:
+                del self.pending_callers[item.caller]
+        elif item.state == WAITING:
             self._dequeue(item)
         item.state = DONE
         del self.items[item.id]
         self.seq += 1
         out.append(_new(c.CallFinished, (self.seq, item.id, outcome)))
-
-    def _enqueue(self, item: Item, now: float, out: list[c.Command]) -> None:
-        bucket = item.bucket
-        lane = bucket.lane(item.priority, item.kind)
-        lane.items.append(item)
-        lane.live += 1
-        bucket.waiting += 1
-        item.lane = lane
-        if item.kind == CALLBACK:
-            return
-        position = bucket.calls_ahead(item.priority)
-        self.seq += 1
-        out.append(_new(c.Queued, (self.seq, item.id, position, item.expected_wait)))
-        if self._announce:
-            self.seq += 1
-            out.append(c.Announce(self.seq, item.id, "position", position, item.expected_wait))
-        if self._guarantee and not item.acted:
-            self._push_timer(item.arrived + self._deadline, T_DEADLINE, item.id)
-        for at, _ in item.relax:
-            self._push_timer(at, T_RELAX, item.id)
 
     def _act_before_deadline(
         self, item: Item, now: float, reason: str, out: list[c.Command]
@@ -329,8 +375,11 @@ class RouterState:
     def _requeue(self, item: Item) -> None:
         """Back to the head of its line: it keeps its place and its original wait."""
         item.agent = None
+        if item.kind == CALLBACK:
+            callbacks.queue(self, item)
+            return
         item.state = WAITING
-        lane = item.bucket.lane(item.priority, item.kind)
+        lane = item.bucket.lane(item.priority)
         lane.items.appendleft(item)
         lane.live += 1
         item.bucket.waiting += 1
@@ -343,6 +392,18 @@ class RouterState:
             self._act_before_deadline(item, now, "deadline", out)
         if item.state == WAITING:
             self._place(item, now, out)
+
+    def _wrap_up(self, agent: Agent, item: Item, now: float, out: list[c.Command]) -> None:
+        """After a conversation: the topic's wrap-up time, then the next item."""
+        wrap = item.policy.wrap_up_seconds
+        if agent.intent == OFFLINE:
+            self._after_call(agent, now, out)
+        elif wrap:
+            agent.activity = WRAPUP
+            agent.item = None
+            agent.wrap_token = self._push_timer(now + wrap, T_WRAP, agent.id)
+        else:
+            self._make_idle(agent, now, out)
 
     def _after_call(self, agent: Agent, now: float, out: list[c.Command]) -> None:
         agent.wrap_token = 0

@@ -82,7 +82,7 @@ def test_deadline_acts_whatever_the_estimate_said() -> None:
     assert router.apply(e.ScheduleTick(), T0 + 50) == []
 
 
-def test_callback_offer_accepted_becomes_an_item_served_by_deadline() -> None:
+def test_callback_offer_keeps_the_callers_place_in_line() -> None:
     router = busy_router(agents=1, callback_within_seconds=600, callback_lead_seconds=120)
     arrive(router, "q1", T0 + 1)
     request = e.CallbackRequested("cb1", "general", "ru", "+7900", call_id="q1")
@@ -90,12 +90,10 @@ def test_callback_offer_accepted_becomes_an_item_served_by_deadline() -> None:
     assert [(f.call_id, f.outcome) for f in finished] == [("q1", "callback")]
     arrive(router, "live", T0 + 3)
     ended = router.apply(e.CallEnded("busy0"), T0 + 10)
-    assert connected(ended) == [("live", "a0")]  # callback not yet due: live call first
-    arrive(router, "late-live", T0 + 470)
-    ended = router.apply(e.CallEnded("live"), T0 + 481)
-    dial = only(ended, c.DialCallback)
-    assert [(d.callback_id, d.agent_id) for d in dial] == [("cb1", "a0")]
-    assert dial[0].waited < 600
+    dial = only(ended, c.DialCallback)  # q1 joined before "live": the callback goes first
+    assert [(d.callback_id, d.agent_id, d.attempt) for d in dial] == [("cb1", "a0", 1)]
+    assert dial[0].waited == 8.0  # counted from the request
+    assert connected(ended) == []
 
 
 def test_callback_request_for_a_connected_call_is_ignored() -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from services.acd.sim.engine import simulate
-from services.acd.sim.scenario import ScenarioError, load_scenario, parse_scenario
+from services.acd import commands as c
+from services.acd import events as e
+from services.acd.sim.engine import Simulation, simulate
+from services.acd.sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "services" / "acd" / "scenarios"
 KEYS = {
@@ -94,6 +97,7 @@ def test_shifts_and_estimate_histogram() -> None:
         {"count": 2, "skills": {"general": 3}, "shift": [0, 0.5]},
         {"count": 2, "skills": {"general": 3}, "shift": [0.5, 1]},
     ]
+    scenario["centres"][0]["arrivals"][0]["callback_accept_probability"] = 0  # type: ignore[index]
     summary = simulate(parse_scenario(scenario, "shifts")).summary
     assert summary["answered"] > 0
     assert sum(summary["wait_estimate_error_histogram"].values()) > 0
@@ -150,3 +154,82 @@ def test_late_callbacks_lower_the_callback_ratio() -> None:
     assert summary["callbacks_within_10min_ratio"] < 0.5
     assert summary["waited_over_40s_without_offer"] == 0
     assert 0.9 < summary["agent_occupancy"] <= 1.0
+
+
+class RecordingSimulation(Simulation):
+    """Keeps the events it sends through ``_apply`` and every command list it acts out.
+
+    The loop's own fast path (arrivals and call ends) skips ``_execute`` only for a lone
+    ``Queued``, an auto-answered ``ConnectAgent`` and ``CallFinished answered``, which the
+    callback figures do not use.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(scenario)
+        self.log: list[tuple[float, e.Event | None, list[c.Command]]] = []
+
+    def _apply(self, index: int, event: e.Event, t: float) -> list[c.Command]:
+        self.log.append((t, event, []))
+        return super()._apply(index, event, t)
+
+    def _execute(self, index: int, commands: list[c.Command], t: float) -> None:
+        self.log.append((t, None, list(commands)))
+        super()._execute(index, commands, t)
+
+
+def on_time_from_records(
+    log: list[tuple[float, e.Event | None, list[c.Command]]],
+) -> tuple[int, int]:
+    """(callbacks whose citizen was first dialled by the first promise, callbacks requested)."""
+    deadline: dict[str, float] = {}
+    attempt: dict[str, int] = {}
+    first_dial: dict[str, float] = {}
+    for now, event, commands in log:
+        if isinstance(event, e.AgentAnswered) and attempt.get(event.call_id) == 1:
+            first_dial.setdefault(event.call_id, now)
+        for cmd in commands:
+            if isinstance(cmd, c.CallbackScheduled) and cmd.attempt == 1:
+                deadline[cmd.callback_id] = cmd.deadline
+            elif isinstance(cmd, c.DialCallback):
+                attempt[cmd.callback_id] = cmd.attempt
+    on_time = sum(1 for cb, at in first_dial.items() if at <= deadline[cb])
+    return on_time, len(deadline)
+
+
+@pytest.mark.parametrize("overflow", [True, False])
+def test_monday_peak_callback_offer_keeps_the_promise(overflow: bool) -> None:
+    data = yaml.safe_load((SCENARIOS / "monday_peak.yaml").read_text())
+    for centre in data["centres"]:
+        centre["router"]["overflow"] = overflow
+    sim = RecordingSimulation(parse_scenario(data, "monday peak"))
+    summary = sim.run().summary
+    assert summary["waited_over_40s_without_offer"] == 0
+    on_time, requested = on_time_from_records(sim.log)
+    assert requested == summary["callbacks_requested"] > 0
+    assert summary["callbacks_within_10min_ratio"] == round(on_time / requested, 4)
+    assert 0 < summary["callbacks_within_10min_ratio"] <= 1
+    failed = [
+        cmd
+        for _, _, commands in sim.log
+        for cmd in commands
+        if isinstance(cmd, c.CallFinished) and cmd.outcome == "callback_failed"
+    ]
+    assert summary["callbacks_failed"] == len(failed)
+    if not overflow:
+        assert summary["overflowed"] == 0
+        assert summary["callbacks_offered"] > 100
+
+
+def test_citizens_who_never_answer_make_callbacks_fail_after_all_attempts() -> None:
+    scenario = small()
+    centre = scenario["centres"][0]  # type: ignore[index]
+    centre["arrivals"][0].update(
+        callback_accept_probability=1.0,
+        callback_answer_probability=0.0,
+        callback_busy_probability=0.5,
+    )
+    centre["router"] = {"callback_max_attempts": 2, "callback_retry_seconds": 60}
+    summary = simulate(parse_scenario(scenario, "unreachable citizens")).summary
+    assert summary["callbacks_requested"] > 0
+    assert summary["callbacks_failed"] == summary["callbacks_requested"]
+    assert summary["callbacks_done"] == 0

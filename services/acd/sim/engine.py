@@ -11,23 +11,33 @@ because this loop is the simulator's hot path and is benchmarked against Ciw.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import random
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import count
+from functools import reduce
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import add, and_, sub
 from typing import Any
 
 from services.acd import commands as c
 from services.acd import events as e
+from services.acd.handlers import on_arrived, on_call_ended
 from services.acd.router import RouterState
 from services.acd.sim.metrics import Tally, histogram, summarise
 from services.acd.sim.scenario import HALF_HOUR, Policy, Scenario, Stream
 from services.acd.wallboard import advertised_waits
 
-END, HANGUP, ANSWER, NO_ANSWER, TICK, STATUS, LOGIN, LOGOUT, BACK = range(9)
+END, HANGUP, ANSWER, NO_ANSWER, TICK, STATUS, LOGIN, LOGOUT, BACK, RESULT = range(10)
 INF = math.inf
+UNSET = -1.0
+"""``answer_time`` and ``first_action`` of a call that has none (yet)."""
 _new = tuple.__new__
+Queued, CallFinished, ConnectAgent = c.Queued, c.CallFinished, c.ConnectAgent
+CallArrived, CallEnded = e.CallArrived, e.CallEnded
 
 
 @dataclass
@@ -55,6 +65,17 @@ def routers_for(scenario: Scenario, policy: Policy) -> list[RouterState]:
     return routers
 
 
+@dataclass(slots=True)
+class SimCallback:
+    """A simulated citizen waiting for a callback: where they called and the first promise."""
+
+    origin: int
+    stream: int
+    deadline: float = INF
+    attempt: int = 1
+    dialled: bool = False
+
+
 class Simulation:
     """One run of a scenario with one seed; ``run()`` returns the figures."""
 
@@ -80,7 +101,8 @@ class Simulation:
         self.patience = [(None if plain else s.patience.sampler(rng)) for _, s in self.streams]
         self.ring = [centre.ring_seconds.sampler(rng) for centre in scenario.centres]
         self.answer_probability: dict[str, float] = {}
-        self.callbacks: dict[str, tuple[int, int]] = {}
+        self.callbacks: dict[str, SimCallback] = {}
+        self.dial = [s.callback_dial.sampler(rng) for _, s in self.streams]
         self.heap: list[tuple[Any, ...]] = []
         self.order = count()
         self.tick_at = [INF] * len(self.routers)
@@ -98,29 +120,65 @@ class Simulation:
             (self.tallies[centre], self.answer_within[centre]) for centre, _ in self.streams
         ]
         # Per call, indexed by call number - 1 (filled in ``run``).
-        self.arrivals: list[tuple[float, int]] = []
+        self.arrival_at: list[float] = []
+        self.arrival_stream: list[int] = []
         self.first_action: list[float] = []
         self.answer_time: list[float] = []
         self.moved: dict[int, int] = {}
         self.open_calls = 0
 
     # ------------------------------------------------------------------ setup
-    def _arrival_times(self) -> list[tuple[float, int]]:
-        arrivals: list[tuple[float, int]] = []
-        expovariate = self.rng.expovariate
+    def _handles_only_draws(self) -> bool:
+        """Whether, once arrivals are drawn, the run draws nothing but one stream's handle times.
+
+        That is so under ``plain`` (no patience, no callbacks) with auto-answer everywhere (no
+        ring times, no missed rings) and a single stream (no interleaving of distributions).
+        """
+        auto = all(router.config.auto_answer for router in self.routers)
+        return self.policy == "plain" and auto and len(self.streams) == 1
+
+    def _arrival_times(self) -> tuple[list[float], list[int]]:
+        """Poisson arrival times of every stream, merged in time order, and their streams."""
+        times: list[float] = []
+        streams: list[int] = []
         for index, (_, stream) in enumerate(self.streams):
             for interval, per_half_hour in enumerate(stream.per_half_hour):
                 if per_half_hour <= 0:
                     continue
-                rate = per_half_hour / HALF_HOUR
-                t = self.epoch + interval * HALF_HOUR
-                end = t + HALF_HOUR
-                t += expovariate(rate)
-                while t < end:
-                    arrivals.append((t, index))
-                    t += expovariate(rate)
-        arrivals.sort()
-        return arrivals
+                start = self.epoch + interval * HALF_HOUR
+                drawn = self._poisson(start, start + HALF_HOUR, per_half_hour / HALF_HOUR)
+                times.extend(drawn)
+                streams.extend([index] * len(drawn))
+        if len(self.streams) > 1:  # a stable sort: at equal times the lower stream goes first
+            merged = sorted(range(len(times)), key=times.__getitem__)
+            times = [times[i] for i in merged]
+            streams = [streams[i] for i in merged]
+        return times, streams
+
+    def _poisson(self, t: float, end: float, rate: float) -> list[float]:
+        """Arrival times in [t, end): the draws and sums of ``t += expovariate(rate)`` until past
+        ``end``, mostly drawn in blocks that stop short of the end, then one at a time."""
+        rng, log = self.rng, math.log
+        uniform = rng.random
+        times: list[float] = []
+        while True:
+            expected = (end - t) * rate
+            size = int(expected - 4 * math.sqrt(expected))
+            if size < 16:
+                break
+            saved = rng.getstate()
+            gaps = [-log(1.0 - uniform()) / rate for _ in range(size)]
+            block = list(accumulate(gaps, initial=t))
+            if block[-1] >= end:  # rare: the block went past the end; take its draws back
+                rng.setstate(saved)
+                break
+            times.extend(islice(block, 1, None))
+            t = block[-1]
+        t += -log(1.0 - uniform()) / rate
+        while t < end:
+            times.append(t)
+            t += -log(1.0 - uniform()) / rate
+        return times
 
     def _schedule_agents(self) -> None:
         for index, centre in enumerate(self.scenario.centres):
@@ -148,44 +206,91 @@ class Simulation:
 
     # ------------------------------------------------------------------ loop
     def run(self) -> SimResult:
+        collecting = gc.isenabled()
+        gc.disable()  # reference counting frees what the loop drops; collector passes only cost
+        try:
+            return self._run()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self) -> SimResult:
         self._schedule_agents()
         if any(self.neighbours) and self.policy == "full":
             self._push(self.epoch, STATUS, -1)
-        self.arrivals = arrivals = self._arrival_times()
-        self.first_action = [-1.0] * len(arrivals)
-        self.answer_time = [-1.0] * len(arrivals)
-        self.open_calls = len(arrivals)
+        self.arrival_at, self.arrival_stream = arrival_at, arrival_stream = self._arrival_times()
+        n_arrivals = len(arrival_at)
+        if self._handles_only_draws():
+            # Every call is answered once, so at most one handle time per arrival: draw them all
+            # now (in a comprehension, the same values in the same order), then one by one.
+            sampler = self.handle[0]
+            drawn = self.streams[0][1].handle.draws(self.rng, n_arrivals)
+            self.handle[0] = chain(drawn, iter(sampler, None)).__next__
+        self.first_action = [UNSET] * n_arrivals
+        self.answer_time = answer_time = [UNSET] * n_arrivals
         heap = self.heap
         limit = self.epoch + self.scenario.horizon_seconds + self.scenario.drain_hours * 3600
-        n_arrivals = len(arrivals)
         next_index = 0
+        finished = 0  # calls answered and over, counted here rather than in ``open_calls``
         pop = heapq.heappop
         push = heapq.heappush
         order = self.order
-        applies = [router.apply for router in self.routers]
-        timers = [router.timers for router in self.routers]
+        routers = self.routers
+        fire = [router.fire_timers for router in routers]
+        timers = [router.timers for router in routers]
         tick_at = self.tick_at
         execute = self._execute
         patience = self.patience
-        arrived_fields = [
-            (centre, (self.names[centre], s.topic, s.language, s.priority, "", "", ""))
-            for centre, s in self.streams
+        handles, busy, wrap = self.handle, self.busy, self.wrap
+        ewt_errors = self.ewt_errors
+        per_stream = [  # what an arrival of each stream needs, in one tuple
+            (
+                centre,
+                (self.names[centre], s.topic, s.language, s.priority, "", "", ""),
+                wrap[centre][index],
+                patience[index],
+                routers[centre],
+                timers[centre],
+            )
+            for index, (centre, s) in enumerate(self.streams)
         ]
+        call_ids = list(map(str, range(1, n_arrivals + 1)))
+        times = [*arrival_at, INF]  # INF: no arrival left
+        push(heap, (INF, -1))  # never popped: ``heap[0]`` always exists
         t = self.epoch
-        while True:  # arrivals and call ends, the two events of every call, are inlined here
-            if next_index < n_arrivals and (not heap or arrivals[next_index][0] <= heap[0][0]):
-                t, stream = arrivals[next_index]
+        next_t = times[0]  # of the next arrival
+        # Arrivals and call ends, the two events of every call, are inlined here, and so is
+        # ``RouterState.apply`` for them: fire the router's due timers, then the handler.
+        while True:
+            if next_t <= heap[0][0]:  # an arrival goes before a simultaneous event
+                if next_t == INF:
+                    break
+                t = next_t
+                stream = arrival_stream[next_index]
+                call_id = call_ids[next_index]
                 next_index += 1
-                centre, fields = arrived_fields[stream]
-                call_id = str(next_index)
-                draw = patience[stream]
+                next_t = times[next_index]
+                centre, fields, wrap_up, draw, router, router_timers = per_stream[stream]
                 if draw is not None:
                     wait = draw()
                     if wait != INF:
                         push(heap, (t + wait, next(order), HANGUP, centre, call_id))
-                execute(centre, applies[centre](_new(e.CallArrived, (call_id, *fields)), t), t)
-            elif not heap:
-                break
+                out: list[c.Command] = []
+                if router_timers and router_timers[0][0] <= t:
+                    router.fire_timers(t, out)
+                on_arrived(router, _new(CallArrived, (call_id,) + fields), t, out)
+                if len(out) != 1:
+                    execute(centre, out, t)
+                elif type(cmd := out[0]) is ConnectAgent and cmd[4] and cmd[1] is call_id:
+                    # Answered on arrival (auto-answer): ``_execute`` spelled out for this case.
+                    answer_time[next_index - 1] = t
+                    if cmd[6] > 0:  # expected_wait
+                        ewt_errors.append(-cmd[6])
+                    handle = handles[stream]()
+                    busy[centre] += handle + wrap_up
+                    push(heap, (t + handle, next(order), END, centre, call_id))
+                elif type(cmd) is not Queued:  # queued: all agents busy, nothing to act out
+                    execute(centre, out, t)
             else:
                 entry = pop(heap)
                 t = entry[0]
@@ -193,45 +298,95 @@ class Simulation:
                     break
                 kind = entry[2]
                 centre = entry[3]
+                router_timers = timers[centre]
                 if kind == END:
-                    execute(centre, applies[centre](_new(e.CallEnded, (entry[4],)), t), t)
+                    out = []
+                    if router_timers and router_timers[0][0] <= t:
+                        fire[centre](t, out)
+                    on_call_ended(routers[centre], _new(CallEnded, (entry[4],)), t, out)
+                    if out and type(first := out[0]) is CallFinished and first[2] == "answered":
+                        # The commonest outcome: the call is over, and the agent may have taken
+                        # the next waiting call (``_execute`` spelled out for that case).
+                        finished += 1
+                        size = len(out)
+                        if size == 2 and type(cmd := out[1]) is ConnectAgent and cmd[4]:
+                            call_id = cmd[1]  # answered at once (auto-answer)
+                            number = int(call_id) - 1
+                            stream = arrival_stream[number]
+                            answer_time[number] = t
+                            if cmd[6] > 0:  # expected_wait
+                                ewt_errors.append(t - arrival_at[number] - cmd[6])
+                            handle = handles[stream]()
+                            busy[centre] += handle + wrap[centre][stream]
+                            push(heap, (t + handle, next(order), END, centre, call_id))
+                        elif size > 1:
+                            execute(centre, out[1:], t)
+                    else:
+                        execute(centre, out, t)
                 elif kind == TICK:
                     tick_at[centre] = INF
-                    execute(centre, applies[centre](e.ScheduleTick(), t), t)
+                    execute(centre, routers[centre].apply(e.ScheduleTick(), t), t)
                 else:
                     self._other(kind, entry, t)
                     continue
-            router_timers = timers[centre]
             if router_timers and router_timers[0][0] < tick_at[centre]:
                 tick_at[centre] = due = router_timers[0][0]
                 push(heap, (due, next(order), TICK, centre))
+        self.open_calls += n_arrivals - finished
         self._tally_calls(next_index)
         self._staffed_time(min(t, limit))
         return self._result()
 
     def _tally_calls(self, arrived: int) -> None:
-        """Per-call figures, tallied once at the end rather than in the hot loop."""
+        """Per-call figures, tallied once at the end rather than in the hot loop.
+
+        Whole-list passes (``map``, ``compress``) over the flat per-call lists in arrival order,
+        so sums add up in the same order as a loop over the calls would. Half-hour intervals
+        grow with arrival time: each interval's calls are one run of a sorted list (bisection).
+        """
         epoch = self.epoch
-        interval_calls = self.interval_calls
-        interval_within = self.interval_within
-        waits = self.waits
-        for number, (t, stream) in enumerate(self.arrivals[:arrived]):
-            tally, promise = self.stream_facts[stream]
-            tally.calls += 1
-            interval = int((t - epoch) // HALF_HOUR)
-            interval_calls[interval] += 1
-            answered_at = self.answer_time[number]
-            if answered_at < 0:
-                continue
-            wait = answered_at - t
-            tally.answered += 1
-            tally.wait_sum += wait
-            waits.append(wait)
-            if wait <= promise:
-                tally.within += 1
-                interval_within[interval] += 1
-            elif self.first_action[number] > t + promise:
-                tally.violations += 1
+        times = self.arrival_at[:arrived]
+        streams = self.arrival_stream[:arrived]
+        answer_time = self.answer_time[:arrived]
+        first_action = self.first_action[:arrived]
+
+        def interval_of(t: float) -> int:
+            return int((t - epoch) // HALF_HOUR)
+
+        all_waits = list(map(sub, answer_time, times))  # meaningless for unanswered calls
+        if UNSET in answer_time:
+            answered = list(map(UNSET.__ne__, answer_time))
+            self.waits.extend(compress(all_waits, answered))
+        else:
+            answered = []
+            self.waits.extend(all_waits)
+        _count_runs(times, interval_of, self.interval_calls)
+        single = len(self.stream_facts) == 1
+        within_times: list[float] = []
+        for stream, (tally, promise) in enumerate(self.stream_facts):
+            if single and not answered:  # every call answered: all of them are this stream's
+                at, waits, acted = times, all_waits, first_action
+            else:
+                mine = (
+                    answered
+                    if single
+                    else list(map(and_, answered or repeat(True), map(stream.__eq__, streams)))
+                )
+                at = list(compress(times, mine))
+                waits = list(compress(all_waits, mine))
+                acted = list(compress(first_action, mine))
+            tally.calls += arrived if single else streams.count(stream)
+            tally.answered += len(waits)
+            tally.wait_sum += reduce(add, waits, 0.0)
+            within = list(compress(at, map(promise.__ge__, waits)))
+            tally.within += len(within)
+            within_times.extend(within)
+            # Answered late: a violation unless an action came in time (unset: the late answer
+            # was the first action).
+            late = compress(zip(at, acted, strict=True), map(promise.__lt__, waits))
+            tally.violations += len([t for t, first in late if not 0 <= first <= t + promise])
+        within_times.sort()
+        _count_runs(within_times, interval_of, self.interval_within)
 
     def _other(self, kind: int, entry: tuple[Any, ...], t: float) -> None:
         if kind == HANGUP:
@@ -241,6 +396,10 @@ class Simulation:
                 self._apply(centre, e.CallerHungUp(entry[4]), t)
         elif kind == ANSWER:
             self._apply(entry[3], e.AgentAnswered(entry[4], entry[5]), t)
+            if entry[4] in self.callbacks:
+                self._callback_answered_by_agent(entry[3], entry, t)
+        elif kind == RESULT:
+            self._apply(entry[3], e.CallbackResult(entry[4], entry[5], entry[6]), t)
         elif kind == NO_ANSWER:
             self._apply(entry[3], e.AgentNoAnswer(entry[4], entry[5]), t)
         elif kind == LOGIN:
@@ -260,6 +419,25 @@ class Simulation:
             if t < self.epoch + self.scenario.horizon_seconds:
                 self._push(t + self.scenario.status_interval_seconds, STATUS, -1)
 
+    def _callback_answered_by_agent(self, index: int, entry: tuple[Any, ...], t: float) -> None:
+        """The operator took the callback leg: the citizen's phone rings, with a drawn result."""
+        callback = self.callbacks[entry[4]]
+        if callback.attempt == 1 and not callback.dialled:
+            callback.dialled = True
+            if t <= callback.deadline:
+                self.tallies[callback.origin].callbacks_dialled_in_time += 1
+        stream = self.streams[callback.stream][1]
+        draw = self.rng.random()
+        if draw < stream.callback_answer_probability:
+            result = "answered"
+        elif draw < stream.callback_answer_probability + stream.callback_busy_probability:
+            result = "busy"
+        else:
+            result = "no_answer"
+        dial = self.dial[callback.stream]()
+        self.busy[index] += dial
+        self._push(t + dial, RESULT, index, entry[4], entry[5], result)
+
     def _apply(self, index: int, event: e.Event, t: float) -> list[c.Command]:
         router = self.routers[index]
         commands = router.apply(event, t)
@@ -274,13 +452,23 @@ class Simulation:
     def _execute(self, index: int, commands: list[c.Command], t: float) -> None:
         for cmd in commands:
             if type(cmd) is c.ConnectAgent:
-                number = int(cmd.call_id) - 1
-                if self.first_action[number] < 0:
-                    self.first_action[number] = t
+                call_id = cmd.call_id
+                number = int(call_id) - 1
                 if not cmd.auto_answer:
-                    self._ring(index, cmd, t)
+                    if self.first_action[number] < 0:
+                        self.first_action[number] = t
+                    self._ring(index, call_id, cmd.agent_id, cmd.ring_timeout, t)
                     continue
-                self._answered(index, number, cmd.call_id, cmd.expected_wait, t)
+                # Answered at once: ``_answered`` spelled out (the hot path of every call). The
+                # answer is the first action unless one came before (see ``_tally_calls``).
+                arrived, stream = self.arrival_at[number], self.arrival_stream[number]
+                self.answer_time[number] = t
+                estimate = cmd.expected_wait
+                if estimate > 0:
+                    self.ewt_errors.append(t - arrived - estimate)
+                handle = self.handle[stream]()
+                self.busy[index] += handle + self.wrap[index][stream]
+                heapq.heappush(self.heap, (t + handle, next(self.order), END, index, call_id))
             elif type(cmd) is c.CallFinished:
                 if cmd.outcome == "answered":
                     self.open_calls -= 1  # answered calls' violations are counted in _answered
@@ -289,14 +477,20 @@ class Simulation:
             elif type(cmd) is c.Queued:
                 continue
             elif isinstance(cmd, c.CallAnswered):
-                self._answered(index, int(cmd.call_id) - 1, cmd.call_id, cmd.expected_wait, t)
+                callback = self.callbacks.get(cmd.call_id)
+                if callback is None:
+                    number = int(cmd.call_id) - 1
+                    self._answered(index, number, cmd.call_id, cmd.expected_wait, t)
+                    continue
+                handle = self.handle[callback.stream]()
+                self.busy[index] += handle + self.wrap[index][callback.stream]
+                self._push(t + handle, END, index, cmd.call_id)
             elif isinstance(cmd, c.DialCallback):
-                origin, stream = self.callbacks[cmd.callback_id]
-                if cmd.waited <= self.routers[index].config.callback_within_seconds:
-                    self.tallies[origin].callbacks_dialled_in_time += 1
-                handle = self.handle[stream]()
-                self.busy[index] += handle + self.wrap[index][stream]
-                self._push(t + handle, END, index, cmd.callback_id)
+                self.callbacks[cmd.callback_id].attempt = cmd.attempt
+                self._ring(index, cmd.callback_id, cmd.agent_id, cmd.ring_timeout, t)
+            elif isinstance(cmd, c.CallbackScheduled):
+                if cmd.attempt == 1:
+                    self.callbacks[cmd.callback_id].deadline = cmd.deadline
             elif isinstance(cmd, c.OverflowTo):
                 self._overflow(index, cmd, t)
             elif isinstance(cmd, c.OfferCallback):
@@ -311,7 +505,7 @@ class Simulation:
 
     def _answered(self, index: int, number: int, call_id: str, estimate: float, t: float) -> None:
         """An operator took the call: note when (figures are tallied at the end) and end it."""
-        arrived, stream = self.arrivals[number]
+        arrived, stream = self.arrival_at[number], self.arrival_stream[number]
         self.answer_time[number] = t
         if estimate > 0:
             self.ewt_errors.append(t - arrived - estimate)
@@ -319,20 +513,27 @@ class Simulation:
         self.busy[index] += handle + self.wrap[index][stream]
         heapq.heappush(self.heap, (t + handle, next(self.order), END, index, call_id))
 
-    def _ring(self, index: int, cmd: c.ConnectAgent, t: float) -> None:
+    def _ring(self, index: int, item_id: str, agent_id: str, timeout: float, t: float) -> None:
         ring = self.ring[index]()
-        if ring < cmd.ring_timeout and self.rng.random() < self.answer_probability[cmd.agent_id]:
-            self._push(t + ring, ANSWER, index, cmd.call_id, cmd.agent_id)
+        if ring < timeout and self.rng.random() < self.answer_probability[agent_id]:
+            self._push(t + ring, ANSWER, index, item_id, agent_id)
         else:
-            self._push(t + cmd.ring_timeout, NO_ANSWER, index, cmd.call_id, cmd.agent_id)
+            self._push(t + timeout, NO_ANSWER, index, item_id, agent_id)
 
     def _finished(self, cmd: c.CallFinished, t: float) -> None:
         outcome = cmd.outcome
-        if outcome == "overflowed" or outcome.startswith("callback_"):
+        if outcome == "overflowed":
+            return
+        if outcome.startswith("callback_"):
+            callback = self.callbacks.get(cmd.call_id)
+            if callback is not None and outcome == "callback_failed":
+                self.tallies[callback.origin].callbacks_failed += 1
+            elif callback is not None and outcome == "callback_done":
+                self.tallies[callback.origin].callbacks_done += 1
             return
         self.open_calls -= 1
         number = int(cmd.call_id) - 1
-        arrived, stream = self.arrivals[number]
+        arrived, stream = self.arrival_at[number], self.arrival_stream[number]
         origin = self.streams[stream][0]
         tally = self.tallies[origin]
         if outcome == "abandoned":
@@ -352,7 +553,7 @@ class Simulation:
         number = int(cmd.call_id) - 1
         if self.first_action[number] < 0:
             self.first_action[number] = t
-        _, stream_index = self.arrivals[number]
+        stream_index = self.arrival_stream[number]
         origin, stream = self.streams[stream_index]
         self.tallies[origin].overflowed += 1
         target = self.names.index(cmd.centre)
@@ -371,13 +572,13 @@ class Simulation:
         number = int(cmd.call_id) - 1
         if self.first_action[number] < 0:
             self.first_action[number] = t
-        _, stream_index = self.arrivals[number]
+        stream_index = self.arrival_stream[number]
         origin, stream = self.streams[stream_index]
         tally = self.tallies[origin]
         tally.callbacks_offered += 1
         if self.rng.random() < stream.callback_accept_probability:
             callback_id = f"cb-{cmd.call_id}"
-            self.callbacks[callback_id] = (origin, stream_index)
+            self.callbacks[callback_id] = SimCallback(origin, stream_index)
             request = e.CallbackRequested(
                 callback_id, stream.topic, stream.language, call_id=cmd.call_id
             )
@@ -411,6 +612,16 @@ class Simulation:
             ],
         }
         return SimResult(summary, self.waits, self.interval_calls, self.interval_within)
+
+
+def _count_runs(times: list[float], interval_of: Callable[[float], int], counts: list[int]) -> None:
+    """Add to ``counts[i]`` the number of sorted ``times`` whose ``interval_of`` is ``i``."""
+    low = 0
+    while low < len(times):
+        interval = interval_of(times[low])
+        high = bisect_right(times, interval, lo=low, key=interval_of)
+        counts[interval] += high - low
+        low = high
 
 
 def simulate(

@@ -50,8 +50,9 @@ class Distribution(BaseModel):
         if self.kind == "exponential":
             assert self.mean is not None
             rate = 1.0 / self.mean
-            expovariate = rng.expovariate
-            return lambda: expovariate(rate)
+            uniform, log = rng.random, math.log
+            # ``rng.expovariate(rate)`` spelled out (the same draw, one call fewer per draw).
+            return lambda: -log(1.0 - uniform()) / rate
         if self.kind == "lognormal":
             assert self.mean is not None and self.sd is not None
             sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
@@ -60,6 +61,16 @@ class Distribution(BaseModel):
             return lambda: lognormvariate(mu, sigma)
         constant = math.inf if self.kind == "infinite" else float(self.value or 0.0)
         return lambda: constant
+
+    def draws(self, rng: random.Random, count: int) -> list[float]:
+        """``count`` draws at once: the same values, in order, as ``count`` calls of a sampler."""
+        if self.kind == "exponential":
+            assert self.mean is not None
+            rate = 1.0 / self.mean
+            uniform, log = rng.random, math.log
+            return [-log(1.0 - uniform()) / rate for _ in range(count)]
+        sample = self.sampler(rng)
+        return [sample() for _ in range(count)]
 
 
 INFINITE = Distribution(kind="infinite")
@@ -90,11 +101,16 @@ class Stream(BaseModel):
     handle: Distribution
     patience: Distribution = INFINITE
     callback_accept_probability: float = Field(default=0.6, ge=0, le=1)
+    callback_answer_probability: float = Field(default=0.8, ge=0, le=1)
+    callback_busy_probability: float = Field(default=0.1, ge=0, le=1)
+    callback_dial: Distribution = Distribution(kind="fixed", value=20.0)
 
     @model_validator(mode="after")
     def _rates_non_negative(self) -> Stream:
         if any(rate < 0 for rate in self.per_half_hour):
             raise ValueError("per_half_hour rates must be >= 0")
+        if self.callback_answer_probability + self.callback_busy_probability > 1:
+            raise ValueError("callback answer and busy probabilities must sum to at most 1")
         return self
 
 
