@@ -1,0 +1,1 @@
+"""Callbacks (R3, issue 9): the promised calls back to citizens, persisted from the router log."""
