@@ -121,6 +121,20 @@ class OriginateOperator:
 
 
 @dataclass(frozen=True, slots=True)
+class OriginateCitizen:
+    """Call a citizen back through the outbound trunk; the leg enters our application with
+    ``citizen,<callback id>`` when answered. Its fixed ``leg_id`` makes a repeat harmless:
+    Asterisk refuses a second channel with the same id while the first lives (409)."""
+
+    leg_id: str
+    callback_id: str
+    endpoint: str
+    app_args: str
+    timeout_s: int
+    caller_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ContinueInDialplan:
     """Hand the call to the dialplan (overflow trunk, blind transfer), with context variables
     the next hop reads (topic, language, original arrival, caller)."""
@@ -143,9 +157,32 @@ Action = (
     | Play
     | StopPlayback
     | OriginateOperator
+    | OriginateCitizen
     | ContinueInDialplan
     | Record
 )
 
-MenuEffect = StartTimer | CancelTimer | FetchInformation
+
+@dataclass(frozen=True, slots=True)
+class FetchStatus:
+    """Ask the complaints service for a complaint's status by its number and the last four
+    digits of the caller's phone; the reply goes back to the menu (``on_status``). Until the
+    service runs it, the menu's own wait ends the look-up as unavailable."""
+
+    call_id: str
+    number: str
+    phone_last4: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveRecording:
+    """Copy a finished voice message out of Asterisk into the recordings folder as
+    ``<name>.wav``, then write ``fields`` plus ``file`` to ``stream`` for its follow-up."""
+
+    name: str
+    stream: str
+    fields: Mapping[str, str]
+
+
+MenuEffect = StartTimer | CancelTimer | FetchInformation | FetchStatus | SaveRecording
 """Work the service does itself (timers, HTTP), calling the controller back with the result."""

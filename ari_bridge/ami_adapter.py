@@ -172,23 +172,29 @@ class AmiAdapter:
             self._manager = manager
             self.connected.set()
             log.info("ami logged in", extra={"logins": self.logins})
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._keep_alive(manager))
-                group.create_task(self._until_lost(manager))
+            await self._watch(manager)
         finally:
             self._manager = None
             manager.close()
 
-    async def _keep_alive(self, manager: _OwnedManager) -> None:
-        while True:
-            await asyncio.sleep(self._settings.ping_interval_s)
-            future = manager.send_action({"Action": "Ping"})
-            try:
-                async with asyncio.timeout(self._settings.ping_timeout_s):
-                    await future
-            except TimeoutError as exc:
-                raise _LinkLost("ping unanswered") from exc
+    async def _watch(self, manager: _OwnedManager) -> None:
+        """Ping every interval until Asterisk closes the link or stops answering.
 
-    async def _until_lost(self, manager: _OwnedManager) -> None:
-        await manager.lost
-        raise _LinkLost("connection closed by Asterisk")
+        One coroutine rather than a TaskGroup of two: on Python 3.11 a TaskGroup whose child
+        fails while the bridge is being stopped raises the child's error and drops the stop,
+        and the adapter would reconnect for ever."""
+        settings = self._settings
+        while True:
+            await asyncio.wait({manager.lost}, timeout=settings.ping_interval_s)
+            if manager.lost.done():
+                raise _LinkLost("connection closed by Asterisk")
+            ping = manager.send_action({"Action": "Ping"})
+            await asyncio.wait(
+                {ping, manager.lost},
+                timeout=settings.ping_timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if manager.lost.done():
+                raise _LinkLost("connection closed by Asterisk")
+            if not ping.done():
+                raise _LinkLost("ping unanswered")

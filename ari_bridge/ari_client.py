@@ -81,6 +81,8 @@ ROUTES: Final[Mapping[str, Route]] = {
         "beep",
         "terminateOn",
     ),
+    "get_stored_recording_file": _route("GET", "/recordings/stored/{recordingName}/file"),
+    "delete_stored_recording": _route("DELETE", "/recordings/stored/{recordingName}"),
     "set_channel_var": _route("POST", "/channels/{channelId}/variable", "variable", "value"),
     "list_bridges": _route("GET", "/bridges"),
     "create_bridge": _route("POST", "/bridges", "type", "name", "bridgeId"),
@@ -127,6 +129,16 @@ class AriClient:
         query: Mapping[str, str | None] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Any:
+        response = await self._request(name, path, query, body)
+        return response.json() if response.content else None
+
+    async def _request(
+        self,
+        name: str,
+        path: Mapping[str, str] | None = None,
+        query: Mapping[str, str | None] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
         route = ROUTES[name]
         params = {k: v for k, v in (query or {}).items() if v is not None}
         if not params.keys() <= route.query or not (body or {}).keys() <= route.body:
@@ -140,7 +152,7 @@ class AriClient:
             raise AriUnavailable(route=name, status=0, message=str(exc)) from exc
         if response.status_code >= 400:
             raise error_for_status(name, response.status_code, _message(response))
-        return response.json() if response.content else None
+        return response
 
     # --- channels -----------------------------------------------------------------------
 
@@ -258,6 +270,14 @@ class AriClient:
             },
         )
         return str(recording["name"])
+
+    async def recording_file(self, name: str) -> bytes:
+        """The stored recording's audio file, as Asterisk wrote it (e.g. WAV)."""
+        response = await self._request("get_stored_recording_file", {"recordingName": name})
+        return response.content
+
+    async def delete_recording(self, name: str) -> None:
+        await self._call("delete_stored_recording", {"recordingName": name})
 
     # --- bridges ------------------------------------------------------------------------
 

@@ -8,22 +8,19 @@ for which call, which bridge a call is in, which prompt ends in a hang-up — an
 from __future__ import annotations
 
 import math
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from ari_bridge import actions as a
 from ari_bridge import events as d
+from ari_bridge import menu_outcomes as mo
 from ari_bridge.config import BridgeConfig
-from ari_bridge.menus import (
-    Conditions,
-    Menus,
-    MenuStep,
-    Note,
-    callback_request,
-    closing_action,
-    outcome_notes,
-)
+from ari_bridge.dialling import CallbackDialler
+from ari_bridge.menus import Conditions, Menus, MenuStep
+from ari_bridge.step import Step
 from services.acd import commands as c
 from services.acd import events as r
 from services.ivr import outputs as o
@@ -31,16 +28,7 @@ from services.ivr.schema import FlowLibrary
 
 _ENDED_MEMORY = 4096
 
-
-@dataclass(slots=True)
-class Step:
-    """The outcome of one input: what to do in Asterisk, what the service itself must do
-    (menu timers, knowledge look-ups), what to tell the router and what to note elsewhere."""
-
-    actions: list[a.Action] = field(default_factory=list)
-    router_events: list[r.Event] = field(default_factory=list)
-    effects: list[a.MenuEffect] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
+__all__ = ["CallController", "Step"]
 
 
 @dataclass(slots=True)
@@ -50,22 +38,32 @@ class _Call:
     topic: str
     language: str
     arrived_at: datetime | None
-    phase: str = "queued"  # menu | queued | offered_callback | ringing | talking | handed_off
+    # menu | leaving (gone mid-menu) | queued | offered_callback | ringing | talking | handed_off
+    phase: str = "queued"
     leg_id: str | None = None
     agent: str | None = None
     mixing_bridge: str | None = None
     in_holding: bool = False
+    night: bool = False  # the menu ran in night mode
 
 
 class CallController:
     """Decides the ARI actions of every call this bridge serves."""
 
     def __init__(
-        self, config: BridgeConfig, flows: FlowLibrary | None = None, *, speaks_texts: bool = False
+        self,
+        config: BridgeConfig,
+        flows: FlowLibrary | None = None,
+        *,
+        speaks_texts: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """``flows`` are the voice menus (run when ``config.menus``); ``speaks_texts`` says
-        whether texts known only during a call (announcements, answers) can be synthesised."""
+        whether texts known only during a call (announcements, answers) can be synthesised;
+        ``clock`` stamps menu endings and callback requests."""
         self._config = config
+        self._clock = clock
+        self._dialler = CallbackDialler(config)
         self._menus = (
             Menus(flows, speaks_texts=speaks_texts, timer_scale=config.timer_scale)
             if flows is not None and config.menus
@@ -89,6 +87,9 @@ class CallController:
         """React to one translated Asterisk event; an arrival needs the centre's ``at``
         conditions when menus run."""
         step = Step()
+        if self._dialler.owns(event):
+            self._dialler.on_event(event, step)
+            return step
         menus = self._menus
         in_menu = menus is not None and getattr(event, "call_id", None) in menus
         match event:
@@ -179,6 +180,8 @@ class CallController:
                     language=call.language,
                     caller=call.caller,
                     call_id=event.call_id,
+                    requested_at=self._clock(),
+                    source="queue",
                 )
             )
             self._say_and_hang_up(event.call_id, call, "callback-accepted", step)
@@ -186,9 +189,20 @@ class CallController:
             step.router_events.append(r.CallbackDeclined(event.call_id))
 
     def _caller_gone(self, call_id: str, step: Step, *, tell_router: bool) -> None:
-        call = self._calls.pop(call_id, None)
-        if self._menus is not None:
+        call = self._calls.get(call_id)
+        if self._menus is not None and call_id in self._menus:
+            variables = self._menus.variables(call_id)
+            if call is not None and call.phase == "menu":
+                call.phase = "leaving"  # a recording may still end in an outcome
             self._absorb(call_id, self._menus.on_hangup(call_id), step)
+            facts = self._facts(call)
+            if call is not None and facts is not None and call.phase == "leaving":
+                # No outcome: hung up mid-menu.
+                step.notes.append(
+                    mo.variables_note(call_id, mo.HANGUP, variables, facts, self._clock())
+                )
+                call.phase = "handed_off"
+        call = self._calls.pop(call_id, None)
         if call is None:
             return
         self._out_of_holding(call_id, call, step, remove=False)
@@ -260,6 +274,11 @@ class CallController:
         re-attached, any other is hung up. A caller found in no bridge starts the menu again.
         """
         step = Step()
+        if isinstance(event, d.CitizenAnswered) or (
+            isinstance(event, d.AgentAnswered) and event.callback_to is not None
+        ):
+            self._dialler.recover(event, bridge_of, step)
+            return step
         if isinstance(event, d.CallArrived) and event.call_id in bridge_of:
             bridge_id, kind = bridge_of[event.call_id]
             route = self._config.route_for(event.did)
@@ -290,6 +309,12 @@ class CallController:
         match command:
             case c.ConnectAgent():
                 self._connect(command, step)
+            case c.DialCallback():
+                self._dialler.dial(command, step)
+            case c.TransferCall():
+                self._transfer(command, step)
+            case c.StopRinging() if self._dialler.stop(command.call_id, step):
+                pass
             case c.StopRinging():
                 call = self._calls.get(command.call_id)
                 if call is not None and call.phase == "ringing" and call.leg_id is not None:
@@ -377,6 +402,21 @@ class CallController:
             )
         )
 
+    def _transfer(self, command: c.TransferCall, step: Step) -> None:
+        """Blind transfer of a connected call: the caller continues in the agency context,
+        the operator's leg is released (its ending is the bridge's own, so not reported)."""
+        call = self._calls.get(command.call_id)
+        if call is None or call.phase != "talking":
+            return
+        call.phase = "handed_off"
+        step.actions.append(
+            mo.transfer(
+                command.call_id, command.number, self._config, topic=call.topic, caller=call.caller
+            )
+        )
+        if call.leg_id is not None:
+            step.actions.append(a.Hangup(call.leg_id))
+
     def _hand_to_prompt(self, call_id: str, prompt: str, step: Step) -> None:
         call = self._calls.get(call_id)
         if call is None or call.phase in ("talking", "handed_off"):
@@ -395,6 +435,8 @@ class CallController:
     def on_timer(self, call_id: str, timer_id: str) -> Step:
         """A menu timer the service started has expired."""
         step = Step()
+        if self._dialler.on_timer(call_id, timer_id, step):
+            return step
         if self._menus is not None:
             self._absorb(call_id, self._menus.on_timer(call_id, timer_id), step)
         return step
@@ -406,10 +448,18 @@ class CallController:
             self._absorb(call_id, self._menus.on_information(call_id, text), step)
         return step
 
+    def on_status(self, call_id: str, result: o.StatusResult, text: str = "") -> Step:
+        """The complaints service's answer to a menu's status look-up."""
+        step = Step()
+        if self._menus is not None:
+            self._absorb(call_id, self._menus.on_status(call_id, result, text), step)
+        return step
+
     def _start_menu(self, menus: Menus, event: d.CallArrived, at: Conditions, step: Step) -> None:
         route = self._config.route_for(event.did)
         arrived = event.arrived_at or event.at
         call = _Call(event.did, event.caller_number, route.topic, route.language, arrived, "menu")
+        call.night = at.night
         self._calls[event.call_id] = call
         step.actions.append(a.Answer(event.call_id))
         started = menus.start(event.call_id, did=event.did, caller=event.caller_number, at=at)
@@ -423,23 +473,29 @@ class CallController:
 
     def _menu_outcome(self, call_id: str, outcome: o.Outcome, step: Step) -> None:
         """The menu ended: queue, callback, recorded message, transfer or hang-up."""
-        step.notes += outcome_notes(call_id, outcome, callbacks=self._config.callbacks)
         call = self._calls.get(call_id)
-        if call is None:  # the caller already left (a message recorded up to the hang-up)
+        end = mo.menu_ended(call_id, outcome, self._facts(call), self._config, now=self._clock())
+        step.notes += end.notes
+        step.effects += end.effects
+        step.router_events += end.router_events
+        if call is None:
             return
-        if isinstance(outcome, o.RouteToQueue):
+        if call.phase == "leaving":  # the caller is gone: nothing to play or route
+            call.phase = "handed_off"
+        elif isinstance(outcome, o.RouteToQueue):
             call.topic, call.language = outcome.topic, outcome.language
             self._queue(call_id, call, outcome.priority, step)
-            return
-        if isinstance(outcome, o.RequestCallback) and self._config.callbacks:
-            step.router_events.append(
-                callback_request(call_id, outcome, call.caller, call.language)
-            )
-        call.phase = "handed_off"
-        then = closing_action(call_id, outcome, call.caller, self._config)
-        if outcome.farewell:
-            playback_id = f"{call_id}-farewell"
-            self._after_playback[playback_id] = (call_id, then)
-            step.actions.append(a.Play(call_id, playback_id, outcome.farewell))
-        else:
-            step.actions.append(then)
+        elif end.closing is not None:
+            call.phase = "handed_off"
+            if end.farewell:
+                playback_id = f"{call_id}-farewell"
+                self._after_playback[playback_id] = (call_id, end.closing)
+                step.actions.append(a.Play(call_id, playback_id, end.farewell))
+            else:
+                step.actions.append(end.closing)
+
+    def _facts(self, call: _Call | None) -> mo.CallFacts | None:
+        if call is None:
+            return None
+        arrived = call.arrived_at.timestamp() if call.arrived_at is not None else self._clock()
+        return mo.CallFacts(call.did, call.caller, call.language, arrived, call.night)

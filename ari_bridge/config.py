@@ -48,16 +48,34 @@ class BridgeConfig(BaseModel):
         default="http://127.0.0.1:8103", description="Knowledge service: the menus' FAQ answers"
     )
     knowledge_timeout_s: float = Field(default=2.0, gt=0)
-    callbacks: bool = Field(
-        default=False,
-        description=(
-            "Send the menus' callback requests to the router. Off until the bridge dials "
-            "callbacks (issue 9): the router would ring an operator for a call nobody places, "
-            "so the requests go to the `ivr-outcomes` stream instead"
-        ),
+    complaints_url: str = Field(
+        default="http://127.0.0.1:8105",
+        description="Complaints service: the status of a complaint asked for in the menu",
+    )
+    complaints_timeout_s: float = Field(default=3.0, gt=0)
+    callback_endpoint: str = Field(
+        default="PJSIP/{number}@provider",
+        description="How a citizen is called back through the outbound trunk; {number}",
+    )
+    callback_caller_id: str = Field(
+        default="", description="Number the citizen sees on a callback; empty: the trunk's own"
+    )
+    callback_ring_timeout_s: int = Field(
+        default=30, ge=5, le=120, description="How long the citizen's phone rings (no answer)"
+    )
+    callback_settle_s: float = Field(
+        default=3.0,
+        ge=0,
+        le=30,
+        description="A citizen gone within this after answering counts as `hung_up` (voicemail)",
+    )
+    recordings_dir: Path | None = Field(
+        default=None,
+        description="Where voice messages are copied from Asterisk (the complaints' folder)",
     )
     transfer_context: str = Field(
-        default="to-agency", description="Dialplan context of a menu's transfer to an agency"
+        default="to-agency",
+        description="Dialplan context of a transfer to an agency (menu or operator)",
     )
     timer_scale: float = Field(
         default=1.0,
@@ -81,6 +99,9 @@ class BridgeConfig(BaseModel):
 
     def overflow_context_for(self, centre: str) -> str:
         return self.overflow_context.format(centre=centre)
+
+    def callback_endpoint_for(self, number: str) -> str:
+        return self.callback_endpoint.format(number=number)
 
     def prompt(self, name: str) -> str:
         return f"{self.prompts_prefix}{name}"

@@ -120,12 +120,17 @@ class AgentLegRinging(_Event):
 
 
 class AgentAnswered(_Event):
-    """The operator answered: the leg entered Stasis with args ``["agent", <ext>]``."""
+    """The operator answered: the leg entered Stasis with args ``["agent", <ext>]``.
+
+    A callback's operator leg carries ``["agent", <ext>, <callback id>, "callback", <number>]``:
+    ``callback_to`` is that number, so a restarted bridge can carry on dialling the citizen.
+    """
 
     type: Literal["agent_answered"] = "agent_answered"
     leg_id: str
     agent: str
     call_id: str | None = None
+    callback_to: str | None = None
 
 
 class AgentNoAnswer(_Event):
@@ -150,6 +155,39 @@ class AgentHungUp(_Event):
     leg_id: str
     agent: str
     call_id: str | None = None
+    cause: int | None = None
+    by_bridge: bool
+
+
+class CitizenAnswered(_Event):
+    """The citizen picked up a callback leg: it entered Stasis with ``["citizen", <callback>]``."""
+
+    type: Literal["citizen_answered"] = "citizen_answered"
+    leg_id: str
+    callback_id: str
+
+
+class CitizenUnreached(_Event):
+    """A callback leg to a citizen ended unanswered.
+
+    ``reason`` from Asterisk's Q.850 cause or final Dial status: ``busy`` (17 / BUSY),
+    ``no_answer`` (19 or 18 / NOANSWER: the originate timeout or the network gave up),
+    ``cancelled`` (the bridge hung it up), ``failed`` (anything else, or the originate refused).
+    """
+
+    type: Literal["citizen_unreached"] = "citizen_unreached"
+    leg_id: str
+    callback_id: str
+    reason: Literal["busy", "no_answer", "cancelled", "failed"]
+    cause: int | None = None
+
+
+class CitizenHungUp(_Event):
+    """An answered callback leg ended; ``by_bridge`` when the bridge hung it up itself."""
+
+    type: Literal["citizen_hung_up"] = "citizen_hung_up"
+    leg_id: str
+    callback_id: str
     cause: int | None = None
     by_bridge: bool
 
@@ -188,6 +226,9 @@ DomainEvent: TypeAlias = Annotated[
     | AgentAnswered
     | AgentNoAnswer
     | AgentHungUp
+    | CitizenAnswered
+    | CitizenUnreached
+    | CitizenHungUp
     | OperatorOnline
     | OperatorOffline
     | OperatorDeviceState,
@@ -199,6 +240,9 @@ CALL_ENDINGS = (CallerHungUp, CallReleased, CallLeftApplication)
 
 AGENT_LEG_ENDINGS = (AgentNoAnswer, AgentHungUp)
 """Exactly one of these is published per originated operator leg."""
+
+CITIZEN_LEG_ENDINGS = (CitizenUnreached, CitizenHungUp)
+"""Exactly one of these is published per callback leg to a citizen."""
 
 _ADAPTER: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
 

@@ -1,8 +1,11 @@
 """Carries out the call controller's actions through ARI — the only I/O of a decision.
 
 Failures that mean "already done" are not errors: hanging up a channel that is gone (404),
-leaving a bridge one already left, stopping a playback that ended. Anything else propagates
-so the command that caused it is not acknowledged and is retried.
+leaving a bridge one already left, stopping a playback that ended, originating a leg whose
+fixed id already rings (409). An originate Asterisk refuses (unknown or unregistered endpoint)
+ends that leg at once: the translator's ending event comes back from :meth:`Executor.run` for
+the controller, as if Asterisk had said so. Anything else propagates so the command that
+caused it is not acknowledged and is retried.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import structlog
 
 from ari_bridge import actions as a
 from ari_bridge.ari_client import AriClient
-from ari_bridge.ari_errors import AriConflict, AriNotFound
+from ari_bridge.ari_errors import AriConflict, AriError, AriNotFound, AriUnavailable
+from ari_bridge.events import DomainEvent
 from ari_bridge.translate import Translator
 
 _log = structlog.get_logger(__name__)
@@ -35,9 +39,24 @@ class Executor:
         self._translator = translator
         self._speaker = speaker
 
-    async def run(self, actions: list[a.Action]) -> None:
+    async def run(self, actions: list[a.Action]) -> list[DomainEvent]:
+        """Run the actions in order; returns the endings of legs Asterisk refused to dial."""
+        refused: list[DomainEvent] = []
         for action in actions:
-            await self._one(action)
+            try:
+                await self._one(action)
+            except AriConflict:
+                if not isinstance(action, a.OriginateOperator | a.OriginateCitizen):
+                    raise
+                _log.info("leg already dialled", leg=action.leg_id)
+            except AriUnavailable:
+                raise
+            except AriError as exc:
+                if not isinstance(action, a.OriginateOperator | a.OriginateCitizen):
+                    raise
+                _log.warning("originate refused", leg=action.leg_id, status=exc.status)
+                refused += self._translator.leg_refused(action.leg_id)
+        return refused
 
     async def _one(self, action: a.Action) -> None:
         ari = self._ari
@@ -84,6 +103,15 @@ class Executor:
                 self._translator.expect_agent_leg(
                     action.leg_id, agent=action.agent, call_id=action.call_id
                 )
+                await ari.originate(
+                    action.endpoint,
+                    channel_id=action.leg_id,
+                    app_args=action.app_args,
+                    caller_id=action.caller_id,
+                    timeout_s=action.timeout_s,
+                )
+            case a.OriginateCitizen():
+                self._translator.expect_citizen_leg(action.leg_id, callback_id=action.callback_id)
                 await ari.originate(
                     action.endpoint,
                     channel_id=action.leg_id,

@@ -8,7 +8,6 @@ playback that was never started.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,8 +15,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ari_bridge import actions as a
-from ari_bridge.config import BridgeConfig
-from services.acd import events as r
 from services.acd.schedule import NightSchedule
 from services.ivr import outputs as o
 from services.ivr.engine import IvrSession
@@ -25,10 +22,6 @@ from services.ivr.schema import Flow, FlowLibrary
 
 MODES = "modes"
 """Redis hash `okno:<centre>:modes` (supervision writes it): night_override, emergency, …"""
-CALL_VARIABLES = "call-variables"
-"""Stream of every menu outcome's variables, one entry per call (`call_id`, `variables` JSON)."""
-IVR_OUTCOMES = "ivr-outcomes"
-"""Stream of outcomes that need a follow-up by a service: recorded complaints and messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,68 +60,6 @@ class Note:
 
     stream: str
     fields: Mapping[str, str]
-
-
-def outcome_notes(call_id: str, outcome: o.Outcome, *, callbacks: bool) -> list[Note]:
-    """Every outcome's variables; a recorded message — and a callback request the router is
-    not to get (``callbacks`` off) — also for the service that follows it up."""
-    variables = outcome.variables
-    notes = [
-        Note(
-            CALL_VARIABLES,
-            {"call_id": call_id, "variables": json.dumps(dict(variables), ensure_ascii=False)},
-        )
-    ]
-    if isinstance(outcome, o.RecordedMessage):
-        fields = {
-            "call_id": call_id,
-            "kind": outcome.kind,
-            "recording": outcome.name,
-            "duration": "" if outcome.duration is None else str(outcome.duration),
-            "did": variables.get("did", ""),
-            "caller": variables.get("caller", ""),
-            "topic": variables.get("topic", ""),
-        }
-        notes.append(Note(IVR_OUTCOMES, fields))
-    elif isinstance(outcome, o.RequestCallback) and not callbacks:
-        fields = {
-            "call_id": call_id,
-            "kind": "callback",
-            "number": outcome.number or variables.get("caller", ""),
-            "when": outcome.when,
-            "did": variables.get("did", ""),
-            "topic": variables.get("topic", "general"),
-        }
-        notes.append(Note(IVR_OUTCOMES, fields))
-    return notes
-
-
-def callback_request(
-    call_id: str, outcome: o.RequestCallback, caller: str, language: str
-) -> r.CallbackRequested:
-    """The router's callback request (``when="morning"`` is not yet a due time: see docs)."""
-    return r.CallbackRequested(
-        callback_id=f"cb-{call_id}",
-        topic=outcome.variables.get("topic", "general"),
-        language=language,
-        caller=outcome.number or caller,
-    )
-
-
-def closing_action(call_id: str, outcome: o.Outcome, caller: str, config: BridgeConfig) -> a.Action:
-    """How a call that leaves the menu other than to the queue ends, after its farewell."""
-    if isinstance(outcome, o.Transfer):
-        return a.ContinueInDialplan(
-            channel_id=call_id,
-            context=config.transfer_context,
-            extension=outcome.number,
-            variables={
-                "OKNO_TOPIC": outcome.variables.get("topic", "general"),
-                "OKNO_CALLER": caller,
-                "OKNO_FROM_CENTRE": config.centre,
-            },
-        )
-    return a.Hangup(call_id)
 
 
 @dataclass(slots=True)
@@ -202,6 +133,8 @@ class Menu:
                     )
                 case o.FetchInformation(topic, service, limit):
                     step.effects.append(a.FetchInformation(self.call_id, topic, service, limit))
+                case o.FetchStatus(number, phone_last4):
+                    step.effects.append(a.FetchStatus(self.call_id, number, phone_last4))
                 case _:
                     step.outcome = output
         return step
@@ -263,6 +196,14 @@ class Menus:
 
     def on_information(self, call_id: str, text: str) -> MenuStep:
         return self._input(call_id, lambda m: m.feed(m.session.on_information(text)))
+
+    def on_status(self, call_id: str, result: o.StatusResult, text: str) -> MenuStep:
+        return self._input(call_id, lambda m: m.feed(m.session.on_status(result, text)))
+
+    def variables(self, call_id: str) -> dict[str, str]:
+        """The caller's menu variables so far ({} when no menu runs for the call)."""
+        menu = self._running.get(call_id)
+        return {} if menu is None else dict(menu.session.variables)
 
     def on_hangup(self, call_id: str) -> MenuStep:
         step = self._input(call_id, Menu.hung_up)

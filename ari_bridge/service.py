@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,12 +29,14 @@ from ari_bridge.executor import Executor, Speaker
 from ari_bridge.menus import Conditions, conditions
 from ari_bridge.translate import Translator
 from services.common.streams import Entry, Streams
-from services.ivr.outputs import spoken_information
+from services.ivr.outputs import StatusResult, spoken_information
 from services.ivr.schema import FlowLibrary
 from services.router.wire import COMMANDS, EVENTS, command_from_fields, event_fields
 
 GROUP = "bridge"
 _DONE_TTL_S = 24 * 3600
+_SAVE_TRIES = 3
+_SAVE_RETRY_S = 0.5
 _log = structlog.get_logger(__name__)
 
 
@@ -65,10 +68,13 @@ class BridgeService:
         self.executor = Executor(ari, self.translator, speaker)
         self._menus = config.menus and flows is not None
         self._modes_key = modes_key
+        # Where voice messages are copied; without it they are noted without a file.
+        self._recordings_dir = config.recordings_dir
         self._lock = asyncio.Lock()
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._knowledge: httpx.AsyncClient | None = None
+        self._complaints: httpx.AsyncClient | None = None
         self.websocket = AriEventStream(
             events_url,
             username=ari_user,
@@ -82,9 +88,12 @@ class BridgeService:
             httpx.AsyncClient(
                 base_url=self.config.knowledge_url, timeout=self.config.knowledge_timeout_s
             ) as knowledge,
+            httpx.AsyncClient(
+                base_url=self.config.complaints_url, timeout=self.config.complaints_timeout_s
+            ) as complaints,
             asyncio.TaskGroup() as group,
         ):
-            self._knowledge, self._group = knowledge, group
+            self._knowledge, self._complaints, self._group = knowledge, complaints, group
             group.create_task(self.websocket.run())
             group.create_task(self._consume_commands())
             if self.ami is not None:
@@ -140,8 +149,9 @@ class BridgeService:
             await self.streams.add(EVENTS, event_fields(event))
         for note in step.notes:
             await self.streams.add(note.stream, note.fields)
+        refused: list[DomainEvent] = []
         try:
-            await self.executor.run(step.actions)
+            refused = await self.executor.run(step.actions)
         except AriUnavailable:
             raise
         except AriError as exc:
@@ -154,6 +164,8 @@ class BridgeService:
             )
         for effect in step.effects:
             self._start(effect)
+        for ending in refused:  # a leg Asterisk would not dial ends here, like a real ending
+            await self._settle(self.controller.on_event(ending), ending)
 
     # --- menu timers and knowledge look-ups ------------------------------------------------
 
@@ -168,6 +180,10 @@ class BridgeService:
                 self._timers[timer_id] = group.create_task(self._timer(call_id, timer_id, seconds))
             case a.FetchInformation() if group is not None and knowledge is not None:
                 group.create_task(self._fetch(knowledge, effect))
+            case a.FetchStatus() if group is not None and self._complaints is not None:
+                group.create_task(self._status(self._complaints, effect))
+            case a.SaveRecording() if group is not None:
+                group.create_task(self._save_recording(effect))
             case _:
                 pass
 
@@ -197,6 +213,63 @@ class BridgeService:
             _log.warning("knowledge answers unavailable", topic=request.topic, error=str(exc))
         async with self._lock:
             await self._callback(self.controller.on_information(request.call_id, text))
+
+    async def _status(self, complaints: httpx.AsyncClient, request: a.FetchStatus) -> None:
+        """A complaint's status for the menu, by the public endpoint: 404 reads as
+        "not_found"; a failure, a refusal (429) or a malformed answer as "unavailable", which
+        the menu says as such. The number and digits are never logged."""
+        result: StatusResult = "unavailable"
+        text = ""
+        try:
+            response = await complaints.post(
+                "/complaints/status",
+                json={"number": request.number, "phone_last4": request.phone_last4},
+            )
+            if response.status_code == 404:
+                result = "not_found"
+            else:
+                response.raise_for_status()
+                body = response.json()
+                text = str(body.get("spoken") or "") if isinstance(body, dict) else ""
+                result = "found" if text else "unavailable"
+        except (httpx.HTTPError, ValueError) as exc:
+            _log.warning("complaint status unavailable", error=type(exc).__name__)
+        async with self._lock:
+            await self._callback(self.controller.on_status(request.call_id, result, text))
+
+    async def _save_recording(self, save: a.SaveRecording) -> None:
+        """Copy the message out of Asterisk, note it for its follow-up with ``file``, and only
+        then delete Asterisk's copy."""
+        fields = dict(save.fields)
+        copied = None
+        if self._recordings_dir is not None:
+            copied = await self._copy_recording(save.name, self._recordings_dir)
+        if copied is not None:
+            fields["file"] = copied
+        await self.streams.add(save.stream, fields)
+        if copied is not None:
+            try:
+                await self.ari.delete_recording(save.name)
+            except AriError as exc:
+                _log.info("stored recording left in Asterisk", recording=save.name, error=str(exc))
+
+    async def _copy_recording(self, name: str, folder: Path) -> str | None:
+        """``<name>.wav`` in ``folder``; its name, or None.
+
+        Asterisk may still be closing the file when RecordingFinished arrives, or be briefly
+        unreachable: a few tries, then None, and the message is noted without a file (its
+        follow-up flags it) rather than lost."""
+        file_name = f"{name}.wav"
+        for attempt in range(_SAVE_TRIES):
+            try:
+                audio = await self.ari.recording_file(name)
+                await asyncio.to_thread(_write_file, folder / file_name, audio)
+            except (AriError, OSError) as exc:
+                _log.warning("recording not copied", recording=name, error=str(exc))
+                await asyncio.sleep(_SAVE_RETRY_S * (attempt + 1))
+                continue
+            return file_name
+        return None
 
     async def _callback(self, step: Step) -> None:
         try:
@@ -242,3 +315,11 @@ class BridgeService:
             await self._settle(self.controller.on_command(command), None)
         await client.set(done_key, "1", ex=_DONE_TTL_S)
         await self.streams.ack(COMMANDS, GROUP, entry.id)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write whole or not at all: a reader never sees half a recording."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ari_bridge.events import (
     AgentAnswered,
@@ -34,6 +34,9 @@ from ari_bridge.events import (
     CallerHungUp,
     CallLeftApplication,
     CallReleased,
+    CitizenAnswered,
+    CitizenHungUp,
+    CitizenUnreached,
     DeviceState,
     DomainEvent,
     DtmfReceived,
@@ -58,6 +61,7 @@ _CONTACT_UP = {"Created", "Reachable", "NonQualified", "Updated"}
 _CONTACT_DOWN = {"Removed", "Unreachable"}
 _Q850_BUSY = 17
 _Q850_NO_ANSWER = 19
+_Q850_NO_RESPONSE = 18  # "No user responding": the far network gave up before ringing ended
 _ENDED_MEMORY = 4096
 
 
@@ -74,8 +78,13 @@ class _Call:
 
 @dataclass
 class _Leg:
+    """An originated leg: an operator's (``citizen=False``; ``call_id`` is the call or the
+    callback it serves) or a callback's leg to the citizen (``call_id`` is the callback id)."""
+
     agent: str
     call_id: str | None
+    citizen: bool = False
+    callback_to: str | None = None
     answered: bool = False
     ringing: bool = False
     dial_status: str = ""
@@ -102,6 +111,16 @@ class Translator:
         """
         if leg_id not in self._ended and leg_id not in self._legs:
             self._legs[leg_id] = _Leg(agent=agent, call_id=call_id)
+
+    def expect_citizen_leg(self, leg_id: str, *, callback_id: str) -> None:
+        """Register a callback's leg to the citizen before originating it (as above)."""
+        if leg_id not in self._ended and leg_id not in self._legs:
+            self._legs[leg_id] = _Leg(agent="", call_id=callback_id, citizen=True)
+
+    def leg_refused(self, leg_id: str) -> list[DomainEvent]:
+        """Asterisk refused to originate a registered leg: it ends at once, unanswered."""
+        leg = self._legs.get(leg_id)
+        return [] if leg is None or leg.answered else [self._end_leg(leg_id, leg, None, None)]
 
     @property
     def live_call_ids(self) -> frozenset[str]:
@@ -163,6 +182,8 @@ class Translator:
             return []
         if args[:1] == ["agent"] and len(args) >= 2:
             return self._agent_answered(channel_id, args, at)
+        if args[:1] == ["citizen"] and len(args) >= 2:
+            return self._citizen_answered(channel_id, args[1], at)
         if channel_id in self._legs:
             return []
         self._calls[channel_id] = _Call()
@@ -176,10 +197,31 @@ class Translator:
             leg = self._legs[leg_id] = _Leg(
                 agent=args[1], call_id=args[2] if len(args) > 2 else None
             )
+        if len(args) > 4 and args[3] == "callback":
+            leg.callback_to = args[4]
         if leg.answered:
             return []
         leg.answered = True
-        return [AgentAnswered(leg_id=leg_id, agent=leg.agent, call_id=leg.call_id, at=at)]
+        return [
+            AgentAnswered(
+                leg_id=leg_id,
+                agent=leg.agent,
+                call_id=leg.call_id,
+                callback_to=leg.callback_to,
+                at=at,
+            )
+        ]
+
+    def _citizen_answered(
+        self, leg_id: str, callback_id: str, at: datetime | None
+    ) -> list[DomainEvent]:
+        leg = self._legs.get(leg_id)
+        if leg is None:
+            leg = self._legs[leg_id] = _Leg(agent="", call_id=callback_id, citizen=True)
+        if leg.answered:
+            return []
+        leg.answered = True
+        return [CitizenAnswered(leg_id=leg_id, callback_id=callback_id, at=at)]
 
     def _stasis_end(self, channel_id: str, at: datetime | None) -> list[DomainEvent]:
         call = self._calls.get(channel_id)
@@ -211,7 +253,7 @@ class Translator:
 
     def _ringing(self, leg_id: str, at: datetime | None) -> list[DomainEvent]:
         leg = self._legs.get(leg_id)
-        if leg is None or leg.ringing or leg.answered:
+        if leg is None or leg.ringing or leg.answered or leg.citizen:
             return []
         leg.ringing = True
         return [AgentLegRinging(leg_id=leg_id, agent=leg.agent, call_id=leg.call_id, at=at)]
@@ -276,6 +318,8 @@ class Translator:
     ) -> DomainEvent:
         self._forget(leg_id)
         by_bridge = leg.hangup is not None and leg.hangup.soft
+        if leg.citizen:
+            return _end_citizen_leg(leg_id, leg, cause, by_bridge, at)
         if leg.answered:
             far_cause = None if by_bridge or leg.hangup is None else leg.hangup.cause
             return AgentHungUp(
@@ -288,7 +332,7 @@ class Translator:
             )
         if by_bridge:
             reason = "cancelled"
-        elif cause == _Q850_NO_ANSWER or leg.dial_status == "NOANSWER":
+        elif cause in (_Q850_NO_ANSWER, _Q850_NO_RESPONSE) or leg.dial_status == "NOANSWER":
             reason = "timeout"
         elif cause == _Q850_BUSY or leg.dial_status == "BUSY":
             reason = "busy"
@@ -377,6 +421,35 @@ class Translator:
             return None
         app, *args = str(dialplan.get("app_data", "")).split(",")
         return args if app == self._app else None
+
+
+def _end_citizen_leg(
+    leg_id: str, leg: _Leg, cause: int | None, by_bridge: bool, at: datetime | None
+) -> DomainEvent:
+    """How a callback leg to a citizen ended. Busy and no-answer are told apart as Asterisk
+    reports them: ``ChannelDestroyed`` cause 17 (user busy), 19 (alerting, no answer: our
+    originate timeout) or 18 (no user responding), or the last ``Dial`` status."""
+    callback_id = leg.call_id or ""
+    if leg.answered:
+        far_cause = None if by_bridge or leg.hangup is None else leg.hangup.cause
+        return CitizenHungUp(
+            leg_id=leg_id,
+            callback_id=callback_id,
+            cause=far_cause or cause,
+            by_bridge=by_bridge,
+            at=at,
+        )
+    if by_bridge:
+        reason: Literal["busy", "no_answer", "cancelled", "failed"] = "cancelled"
+    elif cause == _Q850_BUSY or leg.dial_status == "BUSY":
+        reason = "busy"
+    elif cause in (_Q850_NO_ANSWER, _Q850_NO_RESPONSE) or leg.dial_status == "NOANSWER":
+        reason = "no_answer"
+    else:
+        reason = "failed"
+    return CitizenUnreached(
+        leg_id=leg_id, callback_id=callback_id, reason=reason, cause=cause, at=at
+    )
 
 
 def _call_arrived(channel: Mapping[str, Any], args: list[str], at: datetime | None) -> CallArrived:

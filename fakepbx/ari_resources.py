@@ -124,10 +124,16 @@ async def get_stored(name: str, engine: EngineDep) -> dict[str, str]:
     return _stored(engine, name)
 
 
+@router.get("/recordings/stored/{name}/file")
+async def get_stored_file(name: str, engine: EngineDep) -> Response:
+    return Response(engine.recording_file(name), media_type="audio/wav")
+
+
 @router.delete("/recordings/stored/{name}")
 async def delete_stored(name: str, engine: EngineDep) -> Response:
     _stored(engine, name)
     del engine.stored_recordings[name]
+    engine.recording_seconds.pop(name, None)
     return no_content()
 
 

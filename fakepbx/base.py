@@ -46,6 +46,8 @@ class EngineBase:
         self.endpoints: dict[str, Endpoint] = {}
         self.behaviours: dict[str, OperatorBehaviour] = {}
         self.remote_behaviour = OperatorBehaviour(answers_after=2.0, hangs_up_after=None)
+        self.number_behaviours: dict[str, OperatorBehaviour] = {}  # numbers dialled via trunks
+        self.recording_seconds: dict[str, int] = {}  # stored recording -> length
         self.channel_tasks: dict[str, asyncio.Task[Any]] = {}
         self.stasis_exits: dict[str, asyncio.Future[tuple[str, str, int] | None]] = {}
         self.destroyed_events: dict[str, asyncio.Event] = {}

@@ -62,6 +62,17 @@ class Controller:
     ) -> None:
         self.engine.set_behaviour(resource, OperatorBehaviour(answers_after, hangs_up_after))
 
+    def set_number(
+        self,
+        number: str,
+        *,
+        answers_after: float | None,
+        hangs_up_after: float | None = None,
+        busy: bool = False,
+    ) -> None:
+        """How a citizen's phone (a number called back through a trunk) behaves."""
+        self.engine.set_number(number, OperatorBehaviour(answers_after, hangs_up_after, busy))
+
     def register(self, resource: str, contact_port: int = 5062) -> None:
         self.engine.register(resource, contact_port)
 
@@ -116,6 +127,10 @@ class OperatorIn(BaseModel):
     hangs_up_after: float | None = Field(default=None, ge=0)
 
 
+class NumberIn(OperatorIn):
+    busy: bool = False
+
+
 @router.post("/calls", status_code=201)
 async def inject_call(body: CallIn, controller: ControllerDep) -> dict[str, str]:
     call = controller.inject_call(
@@ -140,6 +155,17 @@ async def hangup_handset(handset_id: str, controller: ControllerDep) -> Response
 async def set_operator(resource: str, body: OperatorIn, controller: ControllerDep) -> Response:
     controller.set_operator(
         resource, answers_after=body.answers_after, hangs_up_after=body.hangs_up_after
+    )
+    return Response(status_code=204)
+
+
+@router.put("/numbers/{number}", status_code=204)
+async def set_number(number: str, body: NumberIn, controller: ControllerDep) -> Response:
+    controller.set_number(
+        number,
+        answers_after=body.answers_after,
+        hangs_up_after=body.hangs_up_after,
+        busy=body.busy,
     )
     return Response(status_code=204)
 

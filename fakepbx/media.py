@@ -9,7 +9,9 @@ seconds after the beep.
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
+import wave
 from typing import Any
 
 from fakepbx.bridging import Bridging
@@ -134,7 +136,22 @@ class Media(Bridging):
         recording.duration = max(int(self.clock.sim_now() - recording.started_at), 0)
         if keep:
             self.stored_recordings[recording.name] = recording.format
+            self.recording_seconds[recording.name] = recording.duration or 0
         self._recording_event("RecordingFinished", recording)
+
+    def recording_file(self, name: str) -> bytes:
+        """The stored recording as Asterisk's ``wav`` format writes it: 8 kHz mono 16-bit
+        PCM, as long as the recording (silence: nobody speaks into the fake)."""
+        if name not in self.stored_recordings:
+            raise AriError(404, "Recording not found")
+        seconds = max(self.recording_seconds.get(name, 0), 1)
+        out = io.BytesIO()
+        with wave.open(out, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(8000)
+            wav.writeframes(b"\x00\x00" * 8000 * seconds)
+        return out.getvalue()
 
     def live_recording(self, name: str) -> LiveRecording:
         recording = self.live_recordings.get(name)

@@ -156,6 +156,20 @@ class FakePbx:
             resource, answers_after=answers_after, hangs_up_after=hangs_up_after
         )
 
+    def set_number(
+        self,
+        number: str,
+        answers_after: float | None = 1.0,
+        hangs_up_after: float | None = None,
+        busy: bool = False,
+    ) -> None:
+        """How the phone of a number called out through a trunk (a citizen called back)
+        behaves: answers after N simulated seconds (``None``: never, the originate timeout
+        ends it with cause 19), hangs up M seconds after answering, or is ``busy`` (cause 17)."""
+        self.control.set_number(
+            number, answers_after=answers_after, hangs_up_after=hangs_up_after, busy=busy
+        )
+
     def register(self, resource: str, contact_port: int = 5062) -> None:
         """The operator's softphone registers (its contact is ``127.0.0.1:contact_port``)."""
         self.control.register(resource, contact_port)

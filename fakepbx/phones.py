@@ -146,11 +146,10 @@ class Phones(Calls):
             raise AriError(400, "Invalid endpoint")
         if not endpoint.online:
             raise AriError(500, "Allocation failed")  # chan_pjsip cannot find a contact
-        behaviour = (
-            self.remote_behaviour
-            if endpoint.is_trunk
-            else self.behaviours.get(endpoint.resource, OperatorBehaviour())
-        )
+        if endpoint.is_trunk:
+            behaviour = self.number_behaviours.get(number, self.remote_behaviour)
+        else:
+            behaviour = self.behaviours.get(endpoint.resource, OperatorBehaviour())
         context = "from-provider" if endpoint.is_trunk else OPERATOR_CONTEXT
         ch = Channel(
             channel_id or self.next_channel_id(),
@@ -179,6 +178,9 @@ class Phones(Calls):
     ) -> None:
         await self.sleep(0)
         self.notify.dial(ch, "")
+        if behaviour.busy:
+            self._refused_busy(ch)
+            return
         self.timers[ch.id] = self.supervisor.spawn(
             self._phone_timeout(ch, ring_seconds), f"timeout-{ch.id}"
         )
@@ -197,6 +199,18 @@ class Phones(Calls):
         await self.sleep(behaviour.hangs_up_after)
         if not ch.hangup_started:
             self.hangup_from_dialplan(ch)
+
+    def _refused_busy(self, ch: Channel) -> None:
+        """486 Busy Here before any ringing: the far end's hang-up with cause 17, the dial
+        status BUSY, then the channel dies with "User busy"."""
+        ch.hangup_started = True
+        self.notify.hangup_request(ch, 17, soft=False)
+        self.notify.dial(ch, "BUSY")
+        self.destroy(ch, 17)
+
+    def set_number(self, number: str, behaviour: OperatorBehaviour) -> None:
+        """How the phone of ``number`` (called through any trunk) behaves on the next calls."""
+        self.number_behaviours[number] = behaviour
 
     def phone_answers(self, ch: Channel) -> None:
         if ch.hangup_started or ch.state == "Up":

@@ -136,3 +136,21 @@ async def test_actions_get_their_listed_answers() -> None:
     assert answer[0]["Response"] == "Success"
     assert [m.get("Device") for m in answer[1:-1]] == SNAPSHOT
     assert answer[-1]["Event"] == "DeviceStateListComplete"
+
+
+async def test_a_cancel_that_meets_a_lost_link_still_stops_the_adapter() -> None:
+    """Asterisk going away at the moment the bridge is stopped: the link's TaskGroup sees
+    both its child's "link lost" and the stop, and Python 3.11 raises only the former. The
+    adapter must still stop instead of reconnecting for ever."""
+    server = AmiReplayServer("sip_registration_ami")
+    async with server.serving() as port:
+        adapter = AmiAdapter(settings(port), backoff=FAST)
+        task = asyncio.create_task(adapter.run())
+        await until(adapter.connected.is_set)
+        manager = adapter._manager
+        assert manager is not None
+        manager.connection_lost(None)  # the link drops...
+        task.cancel()  # ...as the bridge is told to stop
+        with pytest.raises(asyncio.CancelledError):
+            async with asyncio.timeout(2):
+                await task

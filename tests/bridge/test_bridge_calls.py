@@ -11,20 +11,28 @@ import pytest
 
 from ari_bridge import actions as a
 from ari_bridge import events as d
+from ari_bridge import menu_outcomes as mo
 from ari_bridge.calls import CallController, Step
 from ari_bridge.config import BridgeConfig, DidRoute
-from ari_bridge.menus import CALL_VARIABLES, IVR_OUTCOMES, Conditions, conditions
+from ari_bridge.menus import Conditions, conditions
 from ari_bridge.process import load_menus
 from services.acd import commands as c
 from services.acd import events as r
 from services.acd.schedule import NightSchedule
 from services.common.errors import StartupError
+from services.ivr import outputs as o
 from services.ivr.media import prompt_media
 from services.ivr.schema import FlowLibrary, load_library, parse_flow
+from services.ivr.streams import CALL_VARIABLES, IVR_OUTCOMES
 
 CONFIG = BridgeConfig(
     centre="kuzbass", dids={"88005550101": DidRoute(topic="social", priority=1)}, menus=False
 )
+NOW = 1_780_000_000.0
+
+
+def clock() -> float:
+    return NOW
 
 
 def arrive(controller: CallController, call_id: str = "c1", did: str = "88005550100") -> None:
@@ -156,13 +164,15 @@ def test_overflow_continues_to_the_neighbour_trunk_with_the_call_context() -> No
 
 
 def test_callback_offer_accepted_with_1() -> None:
-    controller = CallController(CONFIG)
+    controller = CallController(CONFIG, clock=clock)
     arrive(controller)
     offer = controller.on_command(c.OfferCallback(4, "c1", "deadline", 45.0))
     assert offer.actions == [a.Play("c1", "offer-4", ("sound:okno/callback-offer",))]
     step = controller.on_event(d.DtmfReceived(call_id="c1", digit="1", duration_ms=100))
     assert step.router_events == [
-        r.CallbackRequested("cb-c1", "general", "ru", "+79130000001", "c1")
+        r.CallbackRequested(
+            "cb-c1", "general", "ru", "+79130000001", "c1", requested_at=NOW, source="queue"
+        )
     ]
     (remove, play) = step.actions
     assert isinstance(play, a.Play)
@@ -343,7 +353,7 @@ def test_silence_runs_out_on_the_service_timer() -> None:
 
 
 def test_a_caller_hanging_up_in_the_menu_is_never_told_to_the_router() -> None:
-    controller = CallController(MENU_CONFIG, FLOWS)
+    controller = CallController(MENU_CONFIG, FLOWS, clock=clock)
     waiting = finish(controller, finish(controller, menu_call(controller)))
     (timer,) = waiting.effects
     assert isinstance(timer, a.StartTimer)
@@ -351,6 +361,11 @@ def test_a_caller_hanging_up_in_the_menu_is_never_told_to_the_router() -> None:
     assert step.router_events == [] and step.actions == []
     assert step.effects == [a.CancelTimer(timer.timer_id)]
     assert controller.live_calls == frozenset()
+    # ... but its one menu entry says so, for the call record.
+    (note,) = step.notes
+    assert note.stream == CALL_VARIABLES and note.fields["outcome"] == "hangup"
+    assert note.fields["did"] == "88005550100" and note.fields["caller"] == "+79130000001"
+    assert float(note.fields["ended_at"]) == NOW
 
 
 def test_night_mode_starts_the_night_flow() -> None:
@@ -381,9 +396,13 @@ def test_a_recorded_complaint_is_noted_thanked_and_hung_up() -> None:
     done = controller.on_event(
         d.RecordingFinished(call_id="c1", name=start.name, outcome="done", duration_s=42)
     )
-    outcome = next(n for n in done.notes if n.stream == IVR_OUTCOMES)
-    assert outcome.fields["kind"] == "complaint" and outcome.fields["duration"] == "42"
-    assert outcome.fields["recording"] == start.name and outcome.fields["topic"] == "complaints"
+    # Copied out of Asterisk first; the service then notes it with the file's name.
+    (save,) = [x for x in done.effects if isinstance(x, a.SaveRecording)]
+    assert save.name == start.name and save.stream == IVR_OUTCOMES
+    assert save.fields["kind"] == "complaint" and save.fields["duration"] == "42"
+    assert save.fields["recording"] == start.name and save.fields["topic"] == "complaints"
+    (variables,) = done.notes
+    assert variables.stream == CALL_VARIABLES and variables.fields["outcome"] == "recorded"
     assert played(done).media == (prompt("main", "complaint_recorded"),)
     assert finish(controller, done).actions == [a.Hangup("c1")]
     assert done.router_events == []
@@ -395,29 +414,31 @@ def test_hanging_up_while_recording_still_delivers_the_message() -> None:
     press(controller, "7")
     finish(controller, press(controller, "1"))
     step = controller.on_event(d.CallerHungUp(call_id="c1", cause=16))
-    outcome = next(n for n in step.notes if n.stream == IVR_OUTCOMES)
-    assert outcome.fields["duration"] == "" and step.actions == [] and step.router_events == []
+    (save,) = [x for x in step.effects if isinstance(x, a.SaveRecording)]
+    assert save.fields["duration"] == "" and step.actions == [] and step.router_events == []
+    (variables,) = step.notes  # one entry: recorded, not also "hangup"
+    assert variables.fields["outcome"] == "recorded"
 
 
-def test_a_callback_request_is_noted_for_follow_up_then_goodbye() -> None:
-    controller = CallController(MENU_CONFIG, FLOWS)
+def test_a_callback_request_goes_to_the_router_then_goodbye() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS, clock=clock)
     finish(controller, menu_call(controller, did="88005550199"))
     step = press(controller, "1")
-    assert step.router_events == []  # nobody dials callbacks yet: no operator may ring for it
-    request = next(n for n in step.notes if n.stream == IVR_OUTCOMES)
-    assert request.fields["kind"] == "callback" and request.fields["number"] == "79130000001"
-    assert request.fields["when"] == "now"
+    assert step.router_events == [
+        r.CallbackRequested(
+            "cb-c1",
+            "general",
+            "ru",
+            "79130000001",
+            "c1",
+            requested_at=NOW,
+            source="callback_line",
+        )
+    ]
+    (note,) = step.notes
+    assert note.stream == CALL_VARIABLES and note.fields["outcome"] == "callback"
     assert played(step).media == (prompt("callback", "registered"),)
     assert finish(controller, step).actions == [a.Hangup("c1")]
-
-
-def test_with_callbacks_on_the_request_goes_to_the_router() -> None:
-    config = MENU_CONFIG.model_copy(update={"callbacks": True})
-    controller = CallController(config, FLOWS)
-    finish(controller, menu_call(controller, did="88005550199"))
-    step = press(controller, "1")
-    assert step.router_events == [r.CallbackRequested("cb-c1", "general", "ru", "79130000001")]
-    assert [n.stream for n in step.notes] == [CALL_VARIABLES]
 
 
 def test_a_transfer_says_goodbye_then_continues_to_the_agency() -> None:
@@ -458,3 +479,49 @@ def test_a_folder_of_flows_that_cannot_run_stops_the_bridge_at_start(tmp_path: P
         load_menus(BridgeConfig(ivr_folder=tmp_path))
     assert load_menus(BridgeConfig(ivr_folder=tmp_path, menus=False)) is None
     assert load_menus(BridgeConfig(ivr_folder=FLOWS_DIR)) is not None
+
+
+def test_a_complaint_status_look_up_becomes_a_service_effect_and_its_answer_is_spoken() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS)
+    finish(controller, menu_call(controller))
+    press(controller, "7")
+    press(controller, "3")
+    step = Step()
+    for digit in "123456789":
+        step = press(controller, digit)
+    (look_up,) = [x for x in step.effects if isinstance(x, a.FetchStatus)]
+    assert look_up == a.FetchStatus("c1", "123456789", "0001")
+    answered = controller.on_status("c1", "unavailable")
+    assert played(answered).media[0] == prompt("main", "complaint_status_unavailable")
+    assert controller.on_status("c1", "found", "late").actions == []  # answered once
+
+
+def test_a_night_callback_request_is_due_from_the_opening() -> None:
+    controller = CallController(MENU_CONFIG, FLOWS, clock=clock)
+    step = menu_call(controller, Conditions(now=NOON, night=True))
+    step = finish(controller, step)  # night_hello → night_menu
+    step = press(controller, "2")  # a callback in the morning
+    (request,) = [e for e in step.router_events if isinstance(e, r.CallbackRequested)]
+    assert request.source == "night" and request.requested_at == NOW
+    assert request.caller == "79130000001" and request.call_id == "c1"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kind", "reason"),
+    [
+        (o.RouteToQueue("mfc", "ru", 0), "queue", ""),
+        (o.RequestCallback("7913"), "callback", ""),
+        (o.Transfer("3843"), "transfer", ""),
+        (o.RecordedMessage("c1-rec1"), "recorded", ""),
+        (o.Hangup("survey_done"), "self_service", "survey_done"),
+    ],
+)
+def test_each_menu_end_is_one_variables_entry(outcome: o.Outcome, kind: str, reason: str) -> None:
+    facts = mo.CallFacts("88005550100", "+7913", "ru", NOW - 30, night=False)
+    end = mo.menu_ended("c1", outcome, facts, MENU_CONFIG, now=NOW)
+    (note,) = [n for n in end.notes if n.stream == CALL_VARIABLES]
+    assert (note.fields["outcome"], note.fields["reason"]) == (kind, reason)
+    assert float(note.fields["ended_at"]) - float(note.fields["started_at"]) == 30
+    assert (end.closing is None) == (kind == "queue")
+    gone = mo.menu_ended("c1", outcome, None, MENU_CONFIG, now=NOW)  # the caller already left
+    assert [n.stream for n in gone.notes if n.stream == CALL_VARIABLES] == []

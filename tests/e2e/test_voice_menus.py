@@ -21,7 +21,7 @@ import pytest
 import websockets
 
 from ari_bridge.ari_events_ws import events_url
-from ari_bridge.menus import CALL_VARIABLES, IVR_OUTCOMES, MODES
+from ari_bridge.menus import MODES
 from fakepbx.control import InjectedCall
 from fakepbx.pbx import FakePbx, PbxOptions
 from services.acd import events as r
@@ -32,6 +32,7 @@ from services.common.streams import Streams
 from services.ivr.media import prompt_hash, prompt_media
 from services.ivr.outputs import spoken_information
 from services.ivr.schema import load_library
+from services.ivr.streams import CALL_VARIABLES, IVR_OUTCOMES
 from services.knowledge.demo_seed import seed_knowledge
 from services.router.wire import EVENTS, event_from_fields
 from tests.conftest import ServiceStarter
@@ -263,8 +264,16 @@ async def test_a_caller_who_hangs_up_in_the_menu_never_reaches_the_router(
         await heard.hears(later, prompt("main", "topic_menu"))  # the bridge has moved on
         await asyncio.sleep(0.3)
     assert await router_events_of(centre_settings, call.channel_id) == []
-    record, _kinds = await records(call.channel_id)
-    assert record is None
+    # Its record comes from the menu's own entry, not from the router: not an abandonment.
+    (entry,) = await stream_entries(centre_settings, CALL_VARIABLES, call.channel_id)
+    assert entry["outcome"] == "hangup" and entry["caller"] == "+79130000013"
+
+    async def recorded() -> Any:
+        record, _kinds = await records(call.channel_id)
+        return record
+
+    record = await wait_for(recorded)
+    assert record.outcome == "menu_hangup"
 
 
 async def test_night_mode_switched_by_a_supervisor_runs_the_night_menu(
@@ -278,15 +287,15 @@ async def test_night_mode_switched_by_a_supervisor_runs_the_night_menu(
         await pbx.control.press(call.handset_id, "2")  # a callback in the morning
         await heard.hears(call, prompt("night", "callback_morning"))
 
-        async def requested() -> list[dict[str, str]]:
-            return await stream_entries(centre_settings, IVR_OUTCOMES, call.channel_id)
+        async def requested() -> list[r.Event]:
+            return await router_events_of(centre_settings, call.channel_id)
 
         (request,) = await wait_for(requested)
-    assert request["kind"] == "callback" and request["when"] == "morning"
-    assert request["number"] == "79130000015" and request["topic"] == "general"
-    # Until the bridge dials callbacks the router must not get one: it would ring an operator.
-    assert await router_events_of(centre_settings, call.channel_id) == []
-    assert await router_events_of(centre_settings, "79130000015") == []
+    # The router gets the request with the night source; it makes it due from the morning.
+    assert isinstance(request, r.CallbackRequested)
+    assert request.source == "night" and request.caller == "79130000015"
+    assert request.topic == "general" and request.requested_at > 0
+    assert await stream_entries(centre_settings, IVR_OUTCOMES, call.channel_id) == []
 
 
 async def test_in_an_emergency_the_announcement_is_heard_first(
