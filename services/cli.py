@@ -230,7 +230,8 @@ def complaints_worker(
         int | None, typer.Option(help="Serve the worker's Prometheus metrics on this port")
     ] = None,
 ) -> None:
-    """Deliver registered complaints and notices to agencies (webhook, e-mail, inbox)."""
+    """Deliver complaints and notices to agencies (webhook, e-mail, inbox), and register the
+    voice menu's recorded messages as complaints."""
     from services.complaints.worker import run_worker as run_complaints_worker
 
     settings = load_settings()
@@ -242,6 +243,7 @@ def complaints_worker(
                 lambda stop: run_complaints_worker(
                     settings,
                     database_url=urls[0],
+                    redis_url=urls[1],
                     stop=stop,
                     interval=interval,
                     metrics_port=metrics_port,

@@ -1,4 +1,5 @@
-"""Writes call records from the router log into PostgreSQL, once per log entry.
+"""Writes call records from the router log into PostgreSQL, once per log entry (and, through
+`menu_records`, the voice menu's part from the `call-variables` stream).
 
 It reads the `router-log` stream with its own consumer group, so records survive a restart of
 any process: an entry is acknowledged only after its rows are committed, and an entry whose
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.calls.menu_records import run_menu_recorder
 from services.calls.models import CallEvent, CallRecord
 from services.calls.timeline import Step, Summary, apply_step, steps_of
 from services.common.streams import Entry, Streams
@@ -94,11 +96,20 @@ def _new_call(step: Step, event: dict[str, Any], centre: str) -> CallRecord | No
 async def run_recorder(
     streams: Streams, sessions: async_sessionmaker[AsyncSession], *, consumer: str, centre: str
 ) -> None:
-    """Record every router-log entry, forever; cancel to stop.
+    """Record every router-log entry and every menu's `call-variables` entry, forever;
+    cancel to stop.
 
     While PostgreSQL is unreachable entries stay pending and are retried: routing goes on,
     records catch up.
     """
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_run_router_log(streams, sessions, consumer=consumer, centre=centre))
+        group.create_task(run_menu_recorder(streams, sessions, consumer=consumer, centre=centre))
+
+
+async def _run_router_log(
+    streams: Streams, sessions: async_sessionmaker[AsyncSession], *, consumer: str, centre: str
+) -> None:
     await streams.ensure_group(ROUTER_LOG, GROUP)
     while True:
         try:

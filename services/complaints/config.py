@@ -29,6 +29,15 @@ class ComplaintSettings(BaseSettings):
     delivery_lease_seconds: float = Field(default=120.0, gt=0, le=3600)
     delivery_timeout: float = Field(default=10.0, gt=0, le=120)
     delivery_batch: int = Field(default=20, ge=1, le=500)
+    voice_complaint_agencies: dict[str, str] = Field(
+        default_factory=dict,
+        description="Voice messages: office code by menu topic (JSON), before the directory rules",
+    )
+    voice_complaint_municipality: str = Field(
+        default="Кемерово",
+        max_length=100,
+        description="Voice messages: where the office of the topic's kind is looked for",
+    )
 
     def recordings_path(self, settings: Settings) -> Path:
         """The recordings folder in effect."""

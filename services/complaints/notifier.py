@@ -25,6 +25,15 @@ DEAD_LETTERS = Counter(
 OUTBOX = Gauge(
     "okno_complaints_outbox", "Outbox rows waiting (pending) or given up (dead).", ["state"]
 )
+VOICE_SKIPPED = Counter(
+    "okno_complaints_voice_skipped_total",
+    "Menu outcomes the voice intake left to others or could not read, by kind.",
+    ["kind"],
+)
+RECORDING_MISSING = Counter(
+    "okno_complaints_voice_recording_missing_total",
+    "Voice complaints registered without their recording file (flagged on the timeline).",
+)
 OVERDUE = Counter("okno_complaints_overdue_total", "Deadlines missed, by deadline.", ["deadline"])
 
 
@@ -49,3 +58,11 @@ def backlog(counts: dict[str, int]) -> None:
 
 def overdue(deadline: str) -> None:
     OVERDUE.labels(deadline).inc()
+
+
+def voice_skipped(kind: str) -> None:
+    VOICE_SKIPPED.labels(kind).inc()
+
+
+def recording_missing() -> None:
+    RECORDING_MISSING.inc()

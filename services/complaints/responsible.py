@@ -81,3 +81,44 @@ async def resolve(
         "give agency_code",
         field="agency_code",
     )
+
+
+#: The kind of office that answers for a voice-menu topic; topics with no kind of their own
+#: (complaints, status, technical help, general) go to the one-window MFC office.
+TOPIC_KINDS = {
+    "mfc": "mfc",
+    "social": "social_protection",
+    "passports": "migration",
+    "health": "healthcare",
+    "housing": "housing",
+}
+
+
+async def resolve_voice(
+    session: AsyncSession, *, topic: str, configured: dict[str, str], municipality: str
+) -> Responsible | None:
+    """The office for a voice message, which names no service and no municipality: the office
+    configured for its topic; else the office of the topic's kind in the centre's municipality;
+    else that municipality's MFC office; else any MFC office. None when the directory has none.
+    Staff correct the choice with a redirect, as for any complaint."""
+    code = configured.get(topic) or configured.get("*")
+    if code is not None:
+        agency = await session.scalar(select(Agency).where(Agency.code == code))
+        if agency is not None:  # a stale setting falls through to the directory's rules
+            return Responsible(agency, None, None, "voice_topic")
+    town = await session.scalar(select(Municipality).where(Municipality.name == municipality))
+    kind = TOPIC_KINDS.get(topic, "mfc")
+    for wanted, local, chosen_by in (
+        (kind, True, "directory"),
+        ("mfc", True, "mfc"),
+        ("mfc", False, "mfc"),
+    ):
+        query = select(Agency).where(Agency.kind == wanted).order_by(Agency.code).limit(1)
+        if local:
+            if town is None:
+                continue
+            query = query.where(Agency.municipality_id == town.id)
+        agency = await session.scalar(query)
+        if agency is not None:
+            return Responsible(agency, None, town if local else None, chosen_by)
+    return None

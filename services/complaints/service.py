@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select
@@ -25,7 +26,7 @@ from services.complaints.policy import (
     newly_overdue,
     next_status,
 )
-from services.complaints.responsible import resolve
+from services.complaints.responsible import Responsible, resolve
 from services.complaints.schemas import (
     ActionIn,
     ComplaintIn,
@@ -87,6 +88,92 @@ def spoken_number(number: str) -> str:
     return " ".join(number[i : i + 3] for i in range(0, len(number), 3))
 
 
+async def repeat_of(session: AsyncSession, idempotency_key: str) -> Complaint | None:
+    """The complaint already registered under this key, if any. Repeats of one key wait for
+    each other (a transaction-scoped advisory lock), so the second finds the first's complaint
+    instead of failing on the unique index."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(idempotency_key, 0)))
+    )
+    return await session.scalar(
+        select(Complaint).where(Complaint.idempotency_key == idempotency_key)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What a new complaint says, however it arrived (operator, API or voice menu)."""
+
+    source: str
+    phone: str
+    text: str
+    citizen_name: str | None = None
+    email: str | None = None
+    recording: str | None = None
+
+
+async def create(
+    session: AsyncSession,
+    draft: Draft,
+    found: Responsible,
+    *,
+    actor: str,
+    actor_id: int | None,
+    now: dt.datetime,
+    config: ComplaintSettings,
+    idempotency_key: str | None,
+    note: str | None = None,
+    details: dict[str, object] | None = None,
+) -> Complaint:
+    """Store a complaint for the office found, with its deadlines, timeline, forwarding and
+    audit entry, all in the caller's transaction. ``actor_id`` is None for the voice menu,
+    which registers without a staff account."""
+    preference = await repository.preference(session, found.agency.id)
+    due = deadlines(
+        now,
+        ack_hours=(preference and preference.ack_hours) or config.complaint_ack_hours,
+        answer_days=(preference and preference.answer_days) or config.complaint_answer_days,
+    )
+    complaint = Complaint(
+        number=await _new_number(session),
+        source=draft.source,
+        status="registered",
+        agency_id=found.agency.id,
+        service_id=found.service.id if found.service else None,
+        municipality_id=found.municipality.id if found.municipality else None,
+        agency_chosen_by=found.chosen_by,
+        citizen_name=draft.citizen_name,
+        phone=draft.phone,
+        email=draft.email,
+        text=draft.text,
+        recording=draft.recording,
+        ack_due=due.ack_due,
+        answer_due=due.answer_due,
+        ack_overdue=False,
+        answer_overdue=False,
+        idempotency_key=idempotency_key,
+        created_by=actor,
+        created_by_id=actor_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(complaint)
+    await session.flush()
+    repository.add_event(session, complaint, "registered", at=now, actor=actor, note=note)
+    _forward(session, complaint, preference, now=now, actor=actor)
+    await record_audit(
+        session,
+        actor=actor,
+        actor_id=actor_id,
+        action="complaints.register",
+        subject_type="complaint",
+        subject_id=complaint.number,
+        details={"source": draft.source, "agency_code": found.agency.code, **(details or {})},
+    )
+    notifier.registered(draft.source)
+    return complaint
+
+
 async def register(
     session: AsyncSession,
     data: ComplaintIn,
@@ -97,21 +184,12 @@ async def register(
     recordings: Path,
     idempotency_key: str | None,
 ) -> tuple[RegisteredOut, bool]:
-    """Register a complaint and queue its forwarding in the same transaction.
+    """Register a complaint by a staff user and queue its forwarding in the same transaction.
     Returns the registration and whether it is new (False: a repeat of the same key)."""
     if idempotency_key is not None:
-        # Repeats of one key wait for each other, so the second finds the first's complaint
-        # (committed before its response) instead of failing on the unique index.
-        await session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtextextended(idempotency_key, 0)))
-        )
-        existing = await session.scalar(
-            select(Complaint).where(Complaint.idempotency_key == idempotency_key)
-        )
+        existing = await repeat_of(session, idempotency_key)
         if existing is not None:
-            agency = await session.get(Agency, existing.agency_id)
-            assert agency is not None  # foreign key
-            return _registered(existing, agency), False
+            return await registered_out(session, existing), False
     if data.recording is not None and not (recordings / data.recording).is_file():
         raise InvalidInput(
             f"No recording {data.recording!r} in the recordings folder", field="recording"
@@ -122,50 +200,32 @@ async def register(
         municipality=data.municipality,
         agency_code=data.agency_code,
     )
-    preference = await repository.preference(session, found.agency.id)
-    due = deadlines(
-        now,
-        ack_hours=(preference and preference.ack_hours) or config.complaint_ack_hours,
-        answer_days=(preference and preference.answer_days) or config.complaint_answer_days,
-    )
-    complaint = Complaint(
-        number=await _new_number(session),
+    draft = Draft(
         source=data.source,
-        status="registered",
-        agency_id=found.agency.id,
-        service_id=found.service.id if found.service else None,
-        municipality_id=found.municipality.id if found.municipality else None,
-        agency_chosen_by=found.chosen_by,
-        citizen_name=data.citizen_name,
         phone=data.phone,
-        email=data.email,
         text=data.text,
+        citizen_name=data.citizen_name,
+        email=data.email,
         recording=data.recording,
-        ack_due=due.ack_due,
-        answer_due=due.answer_due,
-        ack_overdue=False,
-        answer_overdue=False,
-        idempotency_key=idempotency_key,
-        created_by=user.username,
-        created_by_id=user.id,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(complaint)
-    await session.flush()
-    repository.add_event(session, complaint, "registered", at=now, actor=user.username)
-    _forward(session, complaint, preference, now=now, actor=user.username)
-    await record_audit(
+    complaint = await create(
         session,
+        draft,
+        found,
         actor=user.username,
         actor_id=user.id,
-        action="complaints.register",
-        subject_type="complaint",
-        subject_id=complaint.number,
-        details={"source": data.source, "agency_code": found.agency.code},
+        now=now,
+        config=config,
+        idempotency_key=idempotency_key,
     )
-    notifier.registered(data.source)
     return _registered(complaint, found.agency), True
+
+
+async def registered_out(session: AsyncSession, complaint: Complaint) -> RegisteredOut:
+    """The registration as first answered, for a repeat of its key."""
+    agency = await session.get(Agency, complaint.agency_id)
+    assert agency is not None  # foreign key
+    return _registered(complaint, agency)
 
 
 def _registered(complaint: Complaint, agency: Agency) -> RegisteredOut:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import random as _random
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.appointments.notify import NotifySettings
 from services.common.db import create_engine, session_factory, transaction
+from services.common.redis_client import create_redis
 from services.common.settings import Settings
+from services.common.streams import Streams
 from services.complaints import notifier, outbox
 from services.complaints.channels import (
     DeliveryFailed,
@@ -33,6 +37,7 @@ from services.complaints.channels import (
 )
 from services.complaints.config import ComplaintSettings
 from services.complaints.service import mark_overdue
+from services.complaints.voice import VoiceIntake
 
 _log = structlog.get_logger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -163,6 +168,7 @@ async def run_worker(
     *,
     database_url: str,
     stop: asyncio.Event,
+    redis_url: str | None = None,
     config: ComplaintSettings | None = None,
     notify: NotifySettings | None = None,
     interval: float = 1.0,
@@ -170,14 +176,19 @@ async def run_worker(
     metrics_port: int | None = None,
 ) -> None:
     """Run rounds until `stop` is set; a full batch is followed at once by the next round,
-    and a failed round is logged and retried after `interval`. With `metrics_port`, the
-    worker's metrics (deliveries, dead letters, backlog) are served for Prometheus on
-    `settings.host`."""
+    and a failed round is logged and retried after `interval`. With `redis_url`, the voice
+    menu's recorded messages are registered alongside (`services.complaints.voice`). With
+    `metrics_port`, the worker's metrics (deliveries, dead letters, backlog) are served for
+    Prometheus on `settings.host`."""
     config = config or ComplaintSettings()
     exporter = start_http_server(metrics_port, addr=settings.host) if metrics_port else None
     engine = create_engine(database_url, pool_size=2)
+    redis = create_redis(redis_url) if redis_url else None
     try:
-        async with httpx.AsyncClient(timeout=config.delivery_timeout) as client:
+        async with (
+            httpx.AsyncClient(timeout=config.delivery_timeout) as client,
+            asyncio.TaskGroup() as group,
+        ):
             delivery = Delivery(
                 sessions=session_factory(engine),
                 config=config,
@@ -186,30 +197,47 @@ async def run_worker(
                 mail=SmtpSender(notify or NotifySettings(), timeout=config.delivery_timeout),
                 clock=clock,
             )
-            while not stop.is_set():
-                busy = False
-                try:
-                    result = await deliver_round(delivery)
-                    busy = result.claimed >= config.delivery_batch
-                    if result.claimed or result.notices_queued or result.overdue:
-                        _log.info(
-                            "complaints delivery round",
-                            claimed=result.claimed,
-                            delivered=result.delivered,
-                            failed=result.failed,
-                            notices_queued=result.notices_queued,
-                            overdue=result.overdue,
-                        )
-                except Exception:
-                    _log.exception("complaints delivery round failed")
-                if busy:
-                    continue
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=interval)
-                except TimeoutError:
-                    pass
+            if redis is not None:
+                intake = VoiceIntake(
+                    streams=Streams(redis, settings.stream_prefix()),
+                    sessions=delivery.sessions,
+                    config=config,
+                    recordings=delivery.recordings,
+                    consumer=f"{socket.gethostname()}-{os.getpid()}",
+                    clock=clock,
+                )
+                group.create_task(intake.run(stop))
+            group.create_task(_deliver(delivery, stop, interval))
     finally:
+        if redis is not None:
+            await redis.aclose()
         await engine.dispose()
         if exporter is not None:
             await asyncio.to_thread(exporter[0].shutdown)
             exporter[0].server_close()
+
+
+async def _deliver(delivery: Delivery, stop: asyncio.Event, interval: float) -> None:
+    batch = delivery.config.delivery_batch
+    while not stop.is_set():
+        busy = False
+        try:
+            result = await deliver_round(delivery)
+            busy = result.claimed >= batch
+            if result.claimed or result.notices_queued or result.overdue:
+                _log.info(
+                    "complaints delivery round",
+                    claimed=result.claimed,
+                    delivered=result.delivered,
+                    failed=result.failed,
+                    notices_queued=result.notices_queued,
+                    overdue=result.overdue,
+                )
+        except Exception:
+            _log.exception("complaints delivery round failed")
+        if busy:
+            continue
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass

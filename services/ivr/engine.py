@@ -89,7 +89,7 @@ class IvrSession:
         self._playback = None
         node = self._current()
         match node:
-            case n.PlayNode() | n.InfoNode():
+            case n.PlayNode() | n.InfoNode() | n.StatusNode():
                 self._go(node.next, out)
             case n.MenuNode() | n.CollectNode() | n.SurveyNode():
                 self._start_timer(node.timeout, out)
@@ -118,6 +118,8 @@ class IvrSession:
                 self._next_question(node, out)
             case n.InfoNode():
                 self._information(node, "", out)
+            case n.StatusNode():
+                self._status(node, "unavailable", "", out)
             case _:
                 pass
         return out
@@ -131,6 +133,18 @@ class IvrSession:
         if isinstance(node, n.InfoNode):
             self._cancel_timer(out)
             self._information(node, text, out)
+        return out
+
+    def on_status(self, result: o.StatusResult, text: str = "") -> list[o.Output]:
+        """The shell's answer to the last `FetchStatus`: ``text`` is the spoken status when
+        ``result`` is "found"."""
+        out: list[o.Output] = []
+        if self.finished or self._phase != "status":
+            return out
+        node = self._current()
+        if isinstance(node, n.StatusNode):
+            self._cancel_timer(out)
+            self._status(node, result, text, out)
         return out
 
     def on_recording_finished(self, name: str, duration: int | None) -> list[o.Output]:
@@ -201,6 +215,14 @@ class IvrSession:
             case n.InfoNode():
                 self._phase = "fetch"
                 out.append(o.FetchInformation(node.topic, node.service, node.limit))
+                self._start_timer(node.wait, out)
+            case n.StatusNode():
+                number = _digits_only(self.variables.get(node.number, ""))
+                last4 = _digits_only(self.variables.get(node.phone_from, ""))[-4:]
+                if not number or len(last4) < 4:  # e.g. a hidden caller id: ask for digits
+                    return self._status_said(node, "not_found", "", out)
+                self._phase = "status"
+                out.append(o.FetchStatus(number, last4))
                 self._start_timer(node.wait, out)
             case n.BranchNode():
                 return True, self._branch(node)
@@ -315,6 +337,34 @@ class IvrSession:
             self._play(empty, (), "info", out)
         else:
             self._go(node.next, out)
+
+    def _status(
+        self, node: n.StatusNode, result: o.StatusResult, text: str, out: list[o.Output]
+    ) -> None:
+        """Act on a look-up's result: say the status (or why there is none) and go on, or go
+        where an unmatched number leads."""
+        moving, target = self._status_said(node, result, text, out)
+        if moving:
+            self._go(target, out)
+
+    def _status_said(
+        self, node: n.StatusNode, result: o.StatusResult, text: str, out: list[o.Output]
+    ) -> tuple[bool, str | None]:
+        """Start saying the result; ``(True, node)`` to go on at once, ``(False, None)`` while
+        it plays (its end goes on to ``next``)."""
+        self.variables["status_result"] = result
+        if result == "not_found" and node.not_found is not None:
+            return True, node.not_found
+        if result == "found" and text.strip():
+            media, texts = self._media(node.intro)
+            spoken = prompt_media(text)
+            media, texts = (*media, spoken), (*texts, (spoken, text))
+        else:
+            media, texts = self._media(node.unknown if result == "not_found" else node.unavailable)
+        if not media:
+            return True, node.next
+        self._play(media, texts, "play", out)
+        return False, None
 
     # --- media, playbacks, timers -------------------------------------------------------------
 

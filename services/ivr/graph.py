@@ -27,6 +27,8 @@ def describe_node(node: n.Node) -> str:
             return f"queue: {topic}, priority {node.priority}"
         case n.InfoNode():
             return f"say_info: {node.topic}"
+        case n.StatusNode():
+            return f"say_status: {node.number}"
         case n.CollectNode():
             return f"collect: {node.variable}"
         case n.CallbackNode():

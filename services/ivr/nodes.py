@@ -1,10 +1,10 @@
 """The node kinds of a voice-menu flow, and the ways out of each.
 
 Kinds: play a prompt, menu (one key), collect digits, say information from the knowledge base,
-branch (time, night, holiday, emergency, variables), queue, callback, record, transfer, survey,
-hang up, and goto another flow. A node's ``say`` lists prompt ids (texts in the flow's
-``prompts``) and spoken values (``{digits: var}``, ``{number: var}``, ``{announcement:
-emergency}``).
+say a complaint's status, branch (time, night, holiday, emergency, variables), queue, callback,
+record, transfer, survey, hang up, and goto another flow. A node's ``say`` lists prompt ids
+(texts in the flow's ``prompts``) and spoken values (``{digits: var}``, ``{number: var}``,
+``{announcement: emergency}``).
 """
 
 from __future__ import annotations
@@ -152,6 +152,26 @@ class InfoNode(_Node):
     next: str | None = None
 
 
+class StatusNode(_Node):
+    """Read the status of a complaint by its registration number (R9): the shell asks the
+    complaints service with the last four digits of ``phone_from`` (the caller's number, or
+    digits the caller typed) as the second factor."""
+
+    kind: Literal["say_status"]
+    number: str
+    """The variable holding the registration number the caller typed."""
+    phone_from: str = "caller"
+    intro: Say = ()
+    not_found: str | None = None
+    """Where to go when no complaint matches (e.g. to ask for the phone's digits); without
+    it ``unknown`` is said and the flow goes on to ``next``."""
+    unknown: Say = ()
+    unavailable: Say = ()
+    """Said when the look-up fails, is refused (too many attempts) or takes over ``wait``."""
+    wait: float = Field(default=5.0, gt=0, le=30)
+    next: str | None = None
+
+
 class Condition(_Model):
     """One branch: a context flag, a local-time window ``[from, to)``, or a variable's value."""
 
@@ -267,6 +287,7 @@ Node: TypeAlias = Annotated[
     | MenuNode
     | CollectNode
     | InfoNode
+    | StatusNode
     | BranchNode
     | QueueNode
     | CallbackNode
@@ -287,6 +308,10 @@ def edges(node: Node) -> Iterator[tuple[str, str | None]]:
             yield "next", node.next
             if isinstance(node, CollectNode) and node.default is not None:
                 yield "default", node.default
+        case StatusNode():
+            yield "next", node.next
+            if node.not_found is not None:
+                yield "not_found", node.not_found
         case MenuNode():
             for key, option in node.options.items():
                 yield f"option '{key}'", option.next
@@ -313,7 +338,8 @@ def describe(condition: Condition) -> str:
 def prompt_ids(node: Node) -> Iterator[str]:
     """Every prompt id the node may say."""
     says: list[tuple[PromptItem, ...]] = []
-    for field in ("say", "invalid", "no_input", "intro", "empty", "farewell"):
+    fields = ("say", "invalid", "no_input", "intro", "empty", "farewell", "unknown", "unavailable")
+    for field in fields:
         value = getattr(node, field, None)
         if value is not None:
             says.append(value)

@@ -1,11 +1,11 @@
 """What a voice-menu session is given (`CallContext`) and what it asks for (outputs).
 
 Outputs are plain frozen data. The bridge carries out the actions (`Play`, timers, recording,
-knowledge look-ups) and turns exactly one outcome per session into router events: a queued call
-(`RouteToQueue` → ACD ``CallArrived``), a callback (`RequestCallback` → ``CallbackRequested``),
-a transfer, a recorded complaint, or a hang-up. An outcome's ``farewell`` is media to play
-before the bridge hangs up or transfers; ``variables`` are the caller's choices, for the call
-record and the operator's screen.
+knowledge and complaint-status look-ups) and turns exactly one outcome per session into router
+events: a queued call (`RouteToQueue` → ACD ``CallArrived``), a callback (`RequestCallback` →
+``CallbackRequested``), a transfer, a recorded complaint, or a hang-up. An outcome's
+``farewell`` is media to play before the bridge hangs up or transfers; ``variables`` are the
+caller's choices, for the call record and the operator's screen.
 """
 
 from __future__ import annotations
@@ -82,6 +82,20 @@ class FetchInformation:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchStatus:
+    """Ask the complaints service for a complaint's status (``POST /complaints/status``);
+    reply with ``on_status``."""
+
+    number: str
+    phone_last4: str
+
+
+StatusResult: TypeAlias = Literal["found", "not_found", "unavailable"]
+"""What a status look-up came to: a complaint matched (its spoken status is read), none did
+(404), or the service failed, refused (429) or was too slow."""
+
+
+@dataclass(frozen=True, slots=True)
 class RouteToQueue:
     topic: str
     language: str
@@ -123,7 +137,7 @@ class Hangup:
 
 
 Action: TypeAlias = (
-    Play | StopPlayback | StartTimer | CancelTimer | StartRecording | FetchInformation
+    Play | StopPlayback | StartTimer | CancelTimer | StartRecording | FetchInformation | FetchStatus
 )
 Outcome: TypeAlias = RouteToQueue | RequestCallback | Transfer | RecordedMessage | Hangup
 Output: TypeAlias = Action | Outcome

@@ -1,6 +1,7 @@
 """A scripted caller that drives an `IvrSession` the way the bridge does, checking its outputs.
 
-Playbacks end on `listen()`, timers fire on `wait()`, knowledge answers arrive on `answer()`.
+Playbacks end on `listen()`, timers fire on `wait()`, knowledge answers arrive on `answer()`,
+complaint statuses on `status()`.
 Every output is checked against what is pending: a stop names the playback that plays, a
 cancel names a running timer, there is never more than one of each, and at most one outcome.
 """
@@ -60,6 +61,7 @@ class Caller:
         self.outputs: list[o.Output] = []
         self.plays: list[o.Play] = []
         self.fetches: list[o.FetchInformation] = []
+        self.lookups: list[o.FetchStatus] = []
         self.recordings: list[o.StartRecording] = []
         self.outcomes: list[o.Outcome] = []
         self.playing: str | None = None
@@ -91,6 +93,11 @@ class Caller:
     def answer(self, text: str) -> Caller:
         assert self.fetches, "no knowledge look-up was asked for"
         self._take(self.session.on_information(text))
+        return self
+
+    def status(self, result: o.StatusResult, text: str = "") -> Caller:
+        assert self.lookups, "no status look-up was asked for"
+        self._take(self.session.on_status(result, text))
         return self
 
     def recorded(self, duration: int | None) -> Caller:
@@ -138,6 +145,8 @@ class Caller:
                     self.recordings.append(output)
                 case o.FetchInformation():
                     self.fetches.append(output)
+                case o.FetchStatus():
+                    self.lookups.append(output)
                 case _:
                     self.outcomes.append(output)
         self.outputs.extend(outputs)

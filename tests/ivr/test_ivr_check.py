@@ -85,7 +85,7 @@ def okno() -> typer.Typer:
                 (
                     "invalid",
                     "invalid.yaml:hello: unknown kind 'sing'; use one of: 'play', 'menu',"
-                    " 'collect', 'say_info', 'branch', 'queue', 'callback', 'record',"
+                    " 'collect', 'say_info', 'say_status', 'branch', 'queue', 'callback', 'record',"
                     " 'transfer', 'survey', 'hangup', 'goto'",
                 ),
                 ("invalid", "invalid.yaml:menu: options: key '10' is not one of 0-9, * or #"),

@@ -1,6 +1,7 @@
-"""Any sequence of keys, silences, prompt ends, answers and hang-ups: the session never crashes,
-never produces a second outcome, never acts after its outcome, and while unfinished always
-waits for something (a prompt, a timer or a recording) — it cannot get stuck in silence."""
+"""Any sequence of keys, silences, prompt ends, answers, statuses and hang-ups: the session
+never crashes, never produces a second outcome, never acts after its outcome, and while
+unfinished always waits for something (a prompt, a timer or a recording) — it cannot get stuck
+in silence."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ inputs = st.lists(
         st.tuples(st.just("wait"), st.none()),
         st.tuples(st.just("answer"), st.sampled_from(["", "Ответ на вопрос."])),
         st.tuples(st.just("recorded"), st.sampled_from([None, 0, 12])),
+        st.tuples(st.just("status"), st.sampled_from(["found", "not_found", "unavailable"])),
         st.tuples(st.just("stale"), st.none()),
         st.tuples(st.just("hang_up"), st.none()),
     ),
@@ -60,6 +62,8 @@ def test_any_input_sequence_ends_in_at_most_one_outcome(
             caller.wait()
         elif action == "answer" and caller.fetches:
             caller.answer(str(value))
+        elif action == "status" and caller.lookups:
+            caller.status(value, "Жалоба номер 123 456 789: зарегистрирована.")
         elif action == "recorded" and caller.recording:
             caller.recorded(value if isinstance(value, int) else None)
         elif action == "stale":
