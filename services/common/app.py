@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import Response
 
 from services.common.db import check_database, create_engine, session_factory
 from services.common.limits import BodySizeLimit
-from services.common.metrics import MetricsMiddleware, metrics_endpoint
+from services.common.metrics import (
+    MetricsMiddleware,
+    has_outbox,
+    metrics_endpoint,
+    refresh_outbox,
+)
 from services.common.problems import install_problem_handlers
 from services.common.redis_client import check_redis, create_redis
 from services.common.runtime import Runtime
 from services.common.settings import Settings
+
+_log = structlog.get_logger(__name__)
 
 
 def create_service_app(
@@ -54,7 +66,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, service=name)
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_route("/metrics", _metrics_route(name, settings), include_in_schema=False)
 
     @app.get("/health", tags=["operations"], summary="Liveness and dependencies")
     async def health() -> JSONResponse:
@@ -79,3 +91,21 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _metrics_route(name: str, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """`/metrics`; a service with an outbox counts its backlog first (a failed count is logged
+    and the scrape still answers, with the previous figures)."""
+    if not has_outbox(name):
+        return metrics_endpoint
+
+    async def endpoint(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            async with asyncio.timeout(2):
+                await refresh_outbox(name, runtime.sessions, settings.tz)
+        except (TimeoutError, OSError, SQLAlchemyError) as exc:
+            _log.warning("outbox backlog not counted", service=name, error=str(exc))
+        return await metrics_endpoint(request)
+
+    return endpoint

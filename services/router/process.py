@@ -1,4 +1,5 @@
-"""Bootstrap of `okno acd`: the router (active or standby) and the call-records writer."""
+"""Bootstrap of `okno acd`: the router (active or standby), the call-records writer and the
+callbacks writer."""
 
 from __future__ import annotations
 
@@ -7,50 +8,76 @@ import os
 import socket
 
 from services.acd.config import RouterConfig
+from services.acd.events import Event
+from services.callbacks.recorder import run_callbacks_recorder
+from services.callbacks.resume import pending_callback_events
 from services.calls.recorder import run_recorder
 from services.common.db import check_database, create_engine, session_factory
 from services.common.lease import Lease
+from services.common.metrics import start_metrics_server
 from services.common.redis_client import check_redis, create_redis
 from services.common.settings import Settings
 from services.common.streams import Streams
 from services.common.yaml_config import load_yaml_model
+from services.router.exporter import RouterExporter
+from services.router.live import live_key
 from services.router.runner import RouterRunner
 
 LEASE_TTL_MS = 5000
+#: The router's /metrics port: `base_port + METRICS_PORT_OFFSET` unless given.
+METRICS_PORT_OFFSET = 90
 
 
 def load_router_config(settings: Settings) -> RouterConfig:
-    """The routing policy from OKNO_ROUTER_CONFIG, or the defaults, for this centre.
-
-    Callbacks are off unless the file turns them on: the bridge does not dial callbacks yet,
-    and a promise of a call back that nobody makes is worse than self-service."""
-    defaults = {
-        "centre": settings.centre_id,
-        "night": {"timezone": settings.timezone},
-        "callbacks": False,
-    }
+    """The routing policy from OKNO_ROUTER_CONFIG, or the defaults, for this centre."""
+    defaults = {"centre": settings.centre_id, "night": {"timezone": settings.timezone}}
     return load_yaml_model(settings.router_config, RouterConfig, **defaults)
 
 
-async def run_router(settings: Settings, *, database_url: str, redis_url: str) -> None:
-    """Route (while holding the centre's lease) and record calls, until cancelled."""
+async def run_router(
+    settings: Settings, *, database_url: str, redis_url: str, metrics_port: int | None = None
+) -> None:
+    """Route (while holding the centre's lease) and record calls and callbacks, until
+    cancelled; serve `/metrics` on `metrics_port` (default `base_port + 90`; 0 = not served)."""
     config = load_router_config(settings)
     client = create_redis(redis_url)
-    engine = create_engine(database_url, pool_size=2)
+    engine = create_engine(database_url, pool_size=4)
     consumer = f"{socket.gethostname()}-{os.getpid()}"
+    server: asyncio.Server | None = None
     try:
         await check_redis(client, redis_url)
         await check_database(engine)
         streams = Streams(client, settings.stream_prefix())
         lease = Lease(client, streams.key("router-lease"), ttl_ms=LEASE_TTL_MS, holder=consumer)
-        runner = RouterRunner(config=config, streams=streams, lease=lease, consumer=consumer)
+        sessions = session_factory(engine)
+
+        async def resume() -> list[Event]:
+            async with sessions() as session:
+                return list(await pending_callback_events(session, config.centre))
+
+        runner = RouterRunner(
+            config=config,
+            streams=streams,
+            lease=lease,
+            consumer=consumer,
+            live_key=live_key(settings.stream_prefix()),
+            resume=resume,
+        )
+        if metrics_port is None:
+            metrics_port = settings.base_port + METRICS_PORT_OFFSET
+        if metrics_port:
+            exporter = RouterExporter(runner, streams)
+            server = await start_metrics_server(settings.host, metrics_port, exporter.render)
         async with asyncio.TaskGroup() as group:
             group.create_task(runner.run())
             group.create_task(
-                run_recorder(
-                    streams, session_factory(engine), consumer=consumer, centre=config.centre
-                )
+                run_recorder(streams, sessions, consumer=consumer, centre=config.centre)
+            )
+            group.create_task(
+                run_callbacks_recorder(streams, sessions, consumer=consumer, centre=config.centre)
             )
     finally:
+        if server is not None:
+            server.close()
         await client.aclose()
         await engine.dispose()

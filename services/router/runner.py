@@ -5,6 +5,10 @@ current time, and in ONE Redis transaction appends the event and its outputs to 
 `router-log`, writes the executable commands to the `commands` stream and acknowledges the
 event. A new holder rebuilds the core's state by replaying the router log, so a crash or a
 takeover loses nothing and repeats nothing: events already in the log are skipped.
+
+Every applied event (replayed ones too) also feeds the metrics (`metrics.RouterMetrics`) and
+the agents' time in state (`StateSince`); while routing, the live state document is written
+to Redis every second (`live.py`).
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
+from redis.exceptions import RedisError
 
 from services.acd import commands as c
 from services.acd.config import RouterConfig
 from services.acd.events import Event, ScheduleTick
 from services.acd.router import RouterState
+from services.acd.wallboard import StateSince, agents_named, agents_touched, live_document
+from services.common.cancel import raise_if_cancelling
 from services.common.lease import Lease
 from services.common.streams import Entry, Streams
+from services.router.live import publish_live
+from services.router.metrics import RouterMetrics
 from services.router.wire import (
     COMMANDS,
     EVENTS,
@@ -59,6 +68,9 @@ class RouterRunner:
         clock: Callable[[], float] = time.time,
         renew_every_s: float = 1.0,
         poll_s: float = 0.5,
+        live_key: str | None = None,
+        live_every_s: float = 1.0,
+        resume: Callable[[], Awaitable[Sequence[Event]]] | None = None,
     ) -> None:
         self.config = config
         self.streams = streams
@@ -67,20 +79,43 @@ class RouterRunner:
         self.clock = clock
         self.renew_every_s = renew_every_s
         self.poll_s = poll_s
+        self.live_key = live_key
+        self.live_every_s = live_every_s
+        self.resume = resume
         self.state = RouterState(config)
+        self.metrics = self._new_metrics()
+        self.since = StateSince()
         self.active = asyncio.Event()
         self._last_source: tuple[int, int] | None = None
+
+    def _new_metrics(self) -> RouterMetrics:
+        config = self.config
+        return RouterMetrics(
+            config.centre,
+            answer_within=config.answer_within_seconds,
+            callback_within=config.callback_within_seconds,
+            timezone=config.night.timezone,
+        )
+
+    def live(self) -> tuple[RouterState, RouterMetrics, float] | None:
+        """State, metrics and the time now while routing; None as a standby."""
+        if not self.active.is_set():
+            return None
+        return self.state, self.metrics, self.clock()
 
     async def run(self) -> None:
         """Wait as a standby until the lease is ours, then route until cancelled or lost."""
         await self.lease.wait_acquire(poll_s=self.poll_s)
         _log.info("router lease acquired", centre=self.config.centre, consumer=self.consumer)
         try:
-            await self._restore()
+            if not await self._restore() and self.resume is not None:
+                await self._resume(self.resume)
             self.active.set()
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._keep_lease())
                 group.create_task(self._route())
+                if self.live_key is not None:
+                    group.create_task(self._publish_live(self.live_key))
         finally:
             self.active.clear()
             if self.lease.held:
@@ -100,24 +135,66 @@ class RouterRunner:
             if not await self.lease.renew():
                 raise LeaseLost(f"router lease of {self.config.centre} lost")
 
-    async def _restore(self) -> None:
-        """Rebuild state from the router log (a fresh state if the log is empty)."""
+    async def _restore(self) -> int:
+        """Rebuild state from the router log (a fresh state if the log is empty); returns the
+        number of log entries replayed."""
         redis: Any = self.streams.client
         key = self.streams.key(ROUTER_LOG)
-        state = RouterState(self.config)
-        start, replayed = "-", 0
+        self.state = RouterState(self.config)
+        self.metrics = self._new_metrics()
+        self.since = StateSince()
+        start, replayed, now = "-", 0, 0.0
         while True:
             chunk = await redis.xrange(key, min=start, max="+", count=5000)
             if not chunk:
                 break
             for _entry_id, fields in chunk:
-                state.apply(event_from_fields(fields), float(fields["now"]))
+                now = float(fields["now"])
+                self._step(event_from_fields(fields), now)
                 if fields.get("source"):
                     self._last_source = _stream_id(fields["source"])
                 replayed += 1
             start = f"({chunk[-1][0]}"
-        self.state = state
+        if replayed:
+            self.since.sweep(self.state, now)
         _log.info("router state restored", events=replayed)
+        return replayed
+
+    async def _resume(self, resume: Callable[[], Awaitable[Sequence[Event]]]) -> None:
+        """An empty router log with work still open elsewhere (Redis lost or flushed): apply
+        what `resume` returns — the callbacks PostgreSQL holds as pending, with their original
+        request times — so the promises keep their deadlines. Each lands in the new log, so a
+        later restart replays them instead of resuming them twice."""
+        events = await resume()
+        for event in events:
+            await self._apply(event, source=None)
+        if events:
+            _log.info("router resumed open work from the database", events=len(events))
+
+    def _step(self, event: Event, now: float) -> list[c.Command]:
+        """Apply one event to the core and feed the metrics and the agents' time in state."""
+        touched = agents_touched(self.state, event, now)
+        outputs = self.state.apply(event, now)
+        self.metrics.observe(event, now, outputs)
+        self.since.update(self.state, touched | agents_named(outputs), now)
+        return outputs
+
+    async def _publish_live(self, key: str) -> None:
+        """Write the live document every `live_every_s`; a failed write is retried next time."""
+        redis: Any = self.streams.client
+        while True:
+            now = self.clock()
+            self.since.sweep(self.state, now)
+            self.metrics.check_late(now)
+            try:
+                async with asyncio.timeout(max(1.0, self.live_every_s)):
+                    figures = self.metrics.figures(now)
+                    document = live_document(self.state, now, self.since.states, figures)
+                    await publish_live(redis, key, document)
+            except (TimeoutError, OSError, RedisError) as exc:
+                _log.warning("live state not written", error=str(exc))
+            raise_if_cancelling()
+            await asyncio.sleep(self.live_every_s)
 
     async def _route(self) -> None:
         await self.streams.ensure_group(EVENTS, GROUP)
@@ -157,7 +234,7 @@ class RouterRunner:
 
     async def _apply(self, event: Event, *, source: str | None) -> None:
         now = self.clock()
-        outputs = self.state.apply(event, now)
+        outputs = self._step(event, now)
         await self._commit(event, now, outputs, source)
         if source is not None:
             self._last_source = _stream_id(source)

@@ -35,3 +35,11 @@ class ModesOut(BaseModel):
     announcement: str | None
     changed_at: datetime | None
     changed_by: str | None
+
+
+class WallboardKeyOut(BaseModel):
+    """A key that opens the wallboard page and its event stream (and nothing else)."""
+
+    key: str
+    url: str
+    expires_at: datetime
