@@ -8,12 +8,14 @@ from fastapi import APIRouter, FastAPI
 
 from services.appointments.router import router as appointments_router
 from services.auth.router import router as auth_router
+from services.callbacks.router import router as callbacks_router
 from services.common.app import create_service_app
 from services.common.settings import Settings
 from services.complaints.router import router as complaints_router
 from services.directory.router import router as directory_router
 from services.knowledge.router import router as knowledge_router
 from services.supervision.router import router as supervision_router
+from services.workspace.router import router as workspace_router
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +51,20 @@ SERVICES: dict[str, ServiceSpec] = {
         "Complaints and notices: registration, forwarding to agencies, status timelines.",
         (complaints_router,),
     ),
+    "callbacks": ServiceSpec(
+        "Okno callbacks",
+        "Callbacks to citizens: scheduling by staff, their attempts, cancelling, the figures.",
+        (callbacks_router,),
+    ),
     "supervision": ServiceSpec(
         "Okno supervision",
-        "Supervisors' switches: night mode override and emergency mode with its announcement.",
+        "Supervisors' switches (night mode, emergency mode) and the built-in live wallboard.",
         (supervision_router,),
+    ),
+    "workspace": ServiceSpec(
+        "Okno workspace",
+        "Operators' and supervisors' web pages: call card, state buttons, tools, live console.",
+        (workspace_router,),
     ),
 }
 

@@ -21,9 +21,15 @@ from services.auth.models import Role
 from services.directory import service as directory
 from services.directory.importer import parse_json
 from services.directory.models import Agency, PublicHoliday
+from services.workspace.models import OperatorSeat
+from services.workspace.seats import assign_seat
 
 DEMO_DIR = Path(__file__).resolve().parent / "directory" / "demo"
 _LOGINS_FILE = "demo-logins.json"
+#: Softphone seats of the demo's human operators; the operator bots answer seats 1001-1006.
+DEMO_SEATS = {"operator1": "1007", "operator2": "1008"}
+#: The voice menu's topics; every demo operator (bot or human) takes them all at level 3.
+TOPICS = ("mfc", "social", "passports", "health", "housing", "status", "complaints", "techhelp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,19 @@ async def seed_staff(session: AsyncSession, logins: list[DemoLogin]) -> None:
                 role=Role(login.role),
                 password=login.password,
                 agency_code=login.agency_code,
+                actor="okno-demo",
+                actor_id=None,
+            )
+    skills = dict.fromkeys(("general", *TOPICS), 3)
+    for username, agent_id in DEMO_SEATS.items():
+        user = await accounts.find_user(session, username=username)
+        if user is not None and await session.get(OperatorSeat, user.id) is None:
+            await assign_seat(
+                session,
+                username=username,
+                agent_id=agent_id,
+                skills=skills,
+                languages={"ru": 5},
                 actor="okno-demo",
                 actor_id=None,
             )

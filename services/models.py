@@ -9,6 +9,7 @@ from services.appointments.models import (
     ServiceDuration,
 )
 from services.auth.models import User
+from services.callbacks.models import Callback, CallbackAttempt
 from services.calls.models import CallEvent, CallRecord
 from services.common.audit import AuditEntry
 from services.common.db import Base
@@ -36,8 +37,11 @@ from services.knowledge.models import (
     Notice,
     SynonymGroup,
 )
+from services.workspace.models import JournalEntry, OperatorSeat
 
 __all__ = [
+    "Callback",
+    "CallbackAttempt",
     "CallEvent",
     "CallRecord",
     "AppointmentOffice",
@@ -60,8 +64,10 @@ __all__ = [
     "DeliveryPreference",
     "FaqEntry",
     "FaqUsage",
+    "JournalEntry",
     "Municipality",
     "Notice",
+    "OperatorSeat",
     "OutboxMessage",
     "PublicHoliday",
     "Service",

@@ -1,0 +1,1 @@
+"""The operator and supervisor web workspace: server-rendered pages over the other services."""
