@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from ari_bridge.process import METRICS_PORT_OFFSET as BRIDGE_METRICS_OFFSET
 from services.acd import events as r
 from services.appointments.demo_seed import seed_appointments
 from services.apps import SERVICES
@@ -29,13 +30,13 @@ from services.common.redis_client import create_redis
 from services.common.settings import Settings
 from services.common.streams import Streams
 from services.complaints.demo_seed import seed_complaints
-from services.demo_seed import DemoLogin, demo_logins, seed_directory, seed_staff
+from services.demo_seed import TOPICS, DemoLogin, demo_logins, seed_directory, seed_staff
 from services.knowledge.demo_seed import seed_knowledge
+from services.router.process import METRICS_PORT_OFFSET as ROUTER_METRICS_OFFSET
 from services.router.wire import EVENTS, event_fields
 
 #: Seats the demo's operator bots answer (fake PBX seats op1001-op1006); 1007-1008 are for people.
 BOT_AGENTS = tuple(str(n) for n in range(1001, 1007))
-TOPICS = ("mfc", "social", "passports", "health", "housing", "status", "complaints", "techhelp")
 
 
 async def prepare(database_url: str, data_dir: Path) -> list[DemoLogin]:
@@ -175,7 +176,17 @@ def banner(settings: Settings, logins: list[DemoLogin]) -> str:
     lines = ["", "Okno demo centre is running. Press Ctrl-C to stop.", ""]
     for name in SERVICES:
         base = f"http://{settings.host}:{settings.service_port(name)}"
-        lines.append(f"  {name:<10} {base}/docs   (health {base}/health, metrics {base}/metrics)")
+        lines.append(f"  {name:<12} {base}/docs   (health {base}/health, metrics {base}/metrics)")
+    workspace = f"http://{settings.host}:{settings.service_port('workspace')}/"
+    router_metrics = settings.base_port + ROUTER_METRICS_OFFSET
+    bridge_metrics = settings.base_port + BRIDGE_METRICS_OFFSET
+    lines += [
+        "",
+        f"  Operators and supervisors: {workspace} (operator1 and operator2 sit at seats 1007",
+        "  and 1008 of the fake PBX; the supervisor's console links the live wallboard).",
+        f"  Router and bridge metrics: http://{settings.host}:{router_metrics}/metrics,"
+        f" http://{settings.host}:{bridge_metrics}/metrics",
+    ]
     ari_port, ami_port = fake_pbx_ports(settings)
     lines += [
         "",
@@ -189,8 +200,9 @@ def banner(settings: Settings, logins: list[DemoLogin]) -> str:
     return "\n".join(lines)
 
 
-def wait_for_stop() -> None:
-    """Block until Ctrl-C (SIGINT) or SIGTERM."""
+def wait_for_stop(children: dict[str, subprocess.Popen[bytes]]) -> str | None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM, or until a process of the centre exits: then
+    the reason, so that a centre without, say, its bridge does not look as if it were running."""
     stop = {"now": False}
 
     def handler(_signum: int, _frame: object) -> None:
@@ -199,7 +211,12 @@ def wait_for_stop() -> None:
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
     while not stop["now"]:
+        for name, process in children.items():
+            code = process.poll()
+            if code is not None:
+                return f"The {name} process exited with code {code}; its log is above"
         time.sleep(0.2)
+    return None
 
 
 def run_demo(settings: Settings, database_url: str, redis_url: str) -> None:
@@ -211,7 +228,9 @@ def run_demo(settings: Settings, database_url: str, redis_url: str) -> None:
         asyncio.run(log_in_bots(settings, redis_url))
         children["traffic"] = start_traffic(settings)
         print(banner(settings, logins), flush=True)
-        wait_for_stop()
+        failure = wait_for_stop(children)
         print("Stopping the demo centre…", flush=True)
     finally:
         stop_services(children)
+    if failure is not None:
+        raise StartupError(failure)

@@ -1,7 +1,8 @@
 """Outdated-information notices: flagged by staff, answered by the responsible agency.
 
-Until the complaints service forwards notices to agencies, the agency's users work them
-from their inbox here; `forwarded_at` is where that forwarding will record itself."""
+`okno complaints-worker` forwards each new notice to the responsible office (webhook or
+e-mail) and records it in `forwarded_at`; offices without a channel, and every agency user,
+work them from their inbox here."""
 
 from __future__ import annotations
 
