@@ -1,7 +1,9 @@
 """Event handlers of the ACD core, one function per event type.
 
 They are part of the router (``router.RouterState`` calls them through ``HANDLERS``) and work on
-its internals directly; nothing outside the core should call them.
+its internals directly; nothing outside the core should call them, except that the simulator
+calls ``arrive`` and ``end_call`` (the code of ``on_arrived`` and ``on_call_ended``) with the
+event's fields, in quiet mode, where the commonest outcomes are returned instead of recorded.
 """
 
 from __future__ import annotations
@@ -41,10 +43,31 @@ _new = tuple.__new__
 
 
 def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Command]) -> None:
-    call_id, centre, topic, language, priority, _did, caller, overflowed_from = ev
+    arrive(state, ev[0], ev[1], ev[2], ev[3], ev[4], ev[6], ev[7], now, out)
+
+
+def arrive(
+    state: RouterState,
+    call_id: str,
+    centre: str,
+    topic: str,
+    language: str,
+    priority: int,
+    caller: str,
+    overflowed_from: str,
+    now: float,
+    out: list[c.Command],
+    quiet: bool = False,
+) -> bool:
+    """``on_arrived`` with the event's fields as arguments, for the simulator (no event record).
+
+    With ``quiet``, a call connected at once to an agent on auto-answer, with nothing else to
+    record, is not recorded (no ``ConnectAgent``: the simulator acts it out itself) and the
+    result is True; otherwise every command is in ``out`` and the result is False.
+    """
     items = state.items
     if call_id in items:
-        return
+        return False
     if centre != state._centre:
         raise ValueError(f"call {call_id} is for centre {centre!r}, not {state._centre!r}")
     if state.emergency is not None or state._night_possible:
@@ -53,7 +76,7 @@ def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Co
         if state._night_possible and state.is_night(now):
             out.append(c.PlayAutoAttendant(state._next_seq(), call_id, "night_mode"))
             out.append(c.CallFinished(state._next_seq(), call_id, "night"))
-            return
+            return False
     policy = state._policies.get(topic) or state._default_topic
     bucket = state.buckets.get((topic, language)) or state._bucket(topic, language)
     level = policy.required_level
@@ -97,6 +120,8 @@ def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Co
                     agent.misses = 0
                     if caller and state.pending_callers:
                         callbacks.close_callback(state, caller, out)
+                    elif quiet:
+                        return True
                 else:
                     item.state = RINGING
                     agent.activity = BUSY_RINGING
@@ -111,7 +136,7 @@ def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Co
                     agent_level,
                 )
                 out.append(_new(c.ConnectAgent, connect))
-                return
+                return False
     # Nobody free who may take it: estimate, maybe act at once, else queue
     # (``Bucket.calls_ahead`` spelled out).
     ahead = 0
@@ -123,7 +148,7 @@ def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Co
     if state._guarantee and wait > state._deadline:
         state._act_before_deadline(item, now, "estimate", out)
         if item.state == DONE:
-            return
+            return False
         wait = item.expected_wait
     # The call joins its line at ``position``.
     position = ahead + 1
@@ -141,6 +166,7 @@ def on_arrived(state: RouterState, ev: e.CallArrived, now: float, out: list[c.Co
         state._push_timer(now + state._deadline, T_DEADLINE, call_id)
     for at, _ in item.relax:
         state._push_timer(at, T_RELAX, call_id)
+    return False
 
 
 def on_hung_up(state: RouterState, ev: e.CallerHungUp, now: float, out: list[c.Command]) -> None:
@@ -148,7 +174,7 @@ def on_hung_up(state: RouterState, ev: e.CallerHungUp, now: float, out: list[c.C
     if item is None:
         return
     if item.state == TALKING:
-        on_call_ended(state, e.CallEnded(item.id), now, out)
+        end_call(state, item.id, now, out)
         return
     if item.kind == CALLBACK:
         callbacks.cancel(state, item, now, out)
@@ -200,17 +226,30 @@ def on_no_answer(state: RouterState, ev: e.AgentNoAnswer, now: float, out: list[
 
 
 def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.Command]) -> None:
-    item = state.items.get(ev.call_id)
+    end_call(state, ev[0], now, out)
+
+
+def end_call(
+    state: RouterState, call_id: str, now: float, out: list[c.Command], quiet: bool = False
+) -> Item | bool:
+    """``on_call_ended`` with the call id as argument, for the simulator (no event record).
+
+    The result says whether a talking call (not a callback) ended; the commands are in ``out``.
+    With ``quiet``, that call's ``CallFinished`` ("answered") is not recorded, and if its agent
+    takes the head of the line on auto-answer with nothing else to record, the head is the
+    result instead of a ``ConnectAgent`` record (the simulator acts both out itself).
+    """
+    item = state.items.get(call_id)
     if item is None:
-        return
+        return False
     if item.state != TALKING or item.kind != CALL:
         if item.kind == CALL:
-            on_hung_up(state, e.CallerHungUp(ev.call_id), now, out)
+            on_hung_up(state, e.CallerHungUp(call_id), now, out)
         elif item.state == TALKING:
             callbacks.end_talk(state, item, "callback_done", now, out)
         elif item.state == DIALLING:  # the bridge gave up on the citizen leg
             callbacks.attempt_failed(state, item, "failed", now, out)
-        return
+        return False
     # Hot path of every answered call: record, finish, then wrap up or take the next item
     # (``RouterState._wrap_up`` spelled out).
     agent = item.agent
@@ -219,7 +258,8 @@ def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.C
     del state.items[item.id]
     state.seq += 1
     item.bucket.handle.append(now - item.connected_at)
-    out.append(_new(c.CallFinished, (state.seq, item.id, "answered")))
+    if not quiet:
+        out.append(_new(c.CallFinished, (state.seq, item.id, "answered")))
     wrap = item.policy.wrap_up_seconds
     intent = agent.intent
     if intent == OFFLINE:
@@ -236,7 +276,7 @@ def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.C
             lanes = bucket.lanes
             if bucket.callbacks_live or len(lanes) != 1:
                 state._make_idle(agent, now, out)
-                return
+                return True
             # One line and no callbacks: its head is the agent's best item if it accepts the
             # agent (``RouterState._best_item`` spelled out).
             lane = lanes[0]
@@ -249,7 +289,7 @@ def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.C
             agent.idle_since = now
             bucket.ready[level][agent.id] = agent
             bucket.ready_count += 1
-            return
+            return True
         # ``RouterState._offer`` spelled out for the head of a line.
         lane.items.popleft()
         lane.live -= 1
@@ -266,6 +306,8 @@ def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.C
             agent.misses = 0
             if head.caller and state.pending_callers:
                 callbacks.close_callback(state, head.caller, out)
+            elif quiet:
+                return head
         else:
             head.state = RINGING
             agent.activity = BUSY_RINGING
@@ -282,6 +324,7 @@ def on_call_ended(state: RouterState, ev: e.CallEnded, now: float, out: list[c.C
         out.append(_new(c.ConnectAgent, connect))
     else:
         state._make_idle(agent, now, out)
+    return True
 
 
 def on_logged_in(state: RouterState, ev: e.AgentLoggedIn, now: float, out: list[c.Command]) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from services.acd import commands as c
 from services.acd import events as e
 from services.acd.config import RouterConfig, TopicPolicy
+from services.acd.handlers import arrive, end_call
 from services.acd.model import CALL, RINGING, TALKING, Item
 from services.acd.router import RouterState
 from services.acd.sim.engine import Simulation
@@ -113,15 +114,18 @@ step = st.one_of(
 )
 
 
+skills_strategy = st.lists(
+    st.dictionaries(st.sampled_from(TOPICS), st.integers(1, 5), min_size=1, max_size=1)
+    | st.fixed_dictionaries({"general": st.integers(1, 5), "pensions": st.integers(1, 5)}),
+    min_size=1,
+    max_size=5,
+)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     config=config_strategy(),
-    skills=st.lists(
-        st.dictionaries(st.sampled_from(TOPICS), st.integers(1, 5), min_size=1, max_size=1)
-        | st.fixed_dictionaries({"general": st.integers(1, 5), "pensions": st.integers(1, 5)}),
-        min_size=1,
-        max_size=5,
-    ),
+    skills=skills_strategy,
     steps=st.lists(step, min_size=10, max_size=80),
 )
 def test_arrival_and_call_end_fast_paths_match_the_general_code(
@@ -165,6 +169,69 @@ def test_arrival_and_call_end_fast_paths_match_the_general_code(
             continue  # queued: no inlined offer involved
         assert fast == general
         assert snapshot(state) == snapshot(before)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    config=config_strategy(),
+    skills=skills_strategy,
+    steps=st.lists(step, min_size=10, max_size=80),
+)
+def test_quiet_entries_leave_out_exactly_the_records_they_return(
+    config: RouterConfig, skills: list[dict[str, int]], steps: list[tuple[str, str, int]]
+) -> None:
+    """The simulator's ``arrive``/``end_call(quiet=True)`` against the router's ``apply``, side
+    by side: the same state after every event, and the same records but those returned."""
+    state = RouterState(config)
+    now = T0
+    for n, agent_skills in enumerate(skills):
+        state.apply(e.AgentLoggedIn(f"a{n}", agent_skills, {"ru": 5}), now)
+        state.apply(e.AgentReady(f"a{n}"), now)
+    quiet = copy.deepcopy(state)
+    arrived = 0
+    for kind, topic, number in steps:
+        now += 7.0
+        for router in (state, quiet):  # due timers first, so that ``out`` starts empty
+            router.apply(e.ScheduleTick(), now)
+        out: list[c.Command] = []
+        if kind == "arrive":
+            arrived += 1
+            call_id = str(arrived)
+            recorded = state.apply(e.CallArrived(call_id, "main", topic, "ru", number), now)
+            if arrive(quiet, call_id, "main", topic, "ru", number, "", "", now, out, True):
+                connect = recorded[-1]
+                assert isinstance(connect, c.ConnectAgent) and connect.call_id == call_id
+                assert connect.auto_answer and connect.waited == connect.expected_wait == 0.0
+                recorded = recorded[:-1]
+            assert out == recorded
+        elif kind == "end":  # any call: talking, ringing or waiting
+            calls = sorted(quiet.items)
+            if not calls:
+                continue
+            call_id = calls[number % len(calls)]
+            talking = quiet.items[call_id].state == TALKING
+            recorded = state.apply(e.CallEnded(call_id), now)
+            result = end_call(quiet, call_id, now, out, True)
+            assert result is not False if talking else result is False
+            if result is not False:
+                finished = recorded.pop(0)
+                assert isinstance(finished, c.CallFinished)
+                assert (finished.call_id, finished.outcome) == (call_id, "answered")
+            if isinstance(result, Item):
+                connect = recorded.pop()
+                assert isinstance(connect, c.ConnectAgent) and connect.call_id == result.id
+                assert connect.auto_answer and connect.expected_wait == result.expected_wait
+                assert connect.waited == now - result.arrived
+            assert out == recorded
+        elif kind == "answer":
+            ringing = sorted(i.id for i in state.items.values() if i.state == RINGING)
+            if ringing:
+                call_id = ringing[number % len(ringing)]
+                agent = state.items[call_id].agent
+                assert agent is not None
+                for router in (state, quiet):
+                    router.apply(e.AgentAnswered(call_id, agent.id), now)
+        assert snapshot(quiet) == snapshot(state)
 
 
 # ----------------------------------------------------------------------------- the simulator

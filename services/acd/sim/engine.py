@@ -4,9 +4,12 @@ One ``RouterState`` per centre receives exactly the events a production router w
 hang-ups, answers, call ends, logins, neighbour status, ticks at ``next_timer()``), and the
 commands it returns are acted out: rings are answered or missed, calls end after a drawn handle
 time, callers abandon after a drawn patience, offered callbacks are accepted with a probability,
-overflowed calls arrive at the neighbour. Each call is followed from its first centre to its
-final outcome; per-call data lives in flat arrays indexed by call number (call id ``str(n)``),
-because this loop is the simulator's hot path and is benchmarked against Ciw.
+overflowed calls arrive at the neighbour. Arrivals and call ends go in through the core's
+``arrive`` and ``end_call`` (the handlers' code, without event records) in quiet mode: a call
+connected on auto-answer, and an answered call's end, come back as results instead of records.
+Each call is followed from its first centre to its final outcome; per-call data lives in flat
+arrays indexed by call number (the call id is the int ``n``, the index ``n - 1``), because this
+loop is the simulator's hot path and is benchmarked against Ciw.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 from services.acd import commands as c
 from services.acd import events as e
-from services.acd.handlers import on_arrived, on_call_ended
+from services.acd.handlers import arrive, end_call
 from services.acd.router import RouterState
 from services.acd.sim.metrics import Tally, histogram, summarise
 from services.acd.sim.scenario import HALF_HOUR, Policy, Scenario, Stream
@@ -35,9 +38,7 @@ END, HANGUP, ANSWER, NO_ANSWER, TICK, STATUS, LOGIN, LOGOUT, BACK, RESULT = rang
 INF = math.inf
 UNSET = -1.0
 """``answer_time`` and ``first_action`` of a call that has none (yet)."""
-_new = tuple.__new__
-Queued, CallFinished, ConnectAgent = c.Queued, c.CallFinished, c.ConnectAgent
-CallArrived, CallEnded = e.CallArrived, e.CallEnded
+Queued = c.Queued
 
 
 @dataclass
@@ -234,6 +235,7 @@ class Simulation:
         finished = 0  # calls answered and over, counted here rather than in ``open_calls``
         pop = heapq.heappop
         push = heapq.heappush
+        replace = heapq.heapreplace
         order = self.order
         routers = self.routers
         fire = [router.fire_timers for router in routers]
@@ -246,7 +248,10 @@ class Simulation:
         per_stream = [  # what an arrival of each stream needs, in one tuple
             (
                 centre,
-                (self.names[centre], s.topic, s.language, s.priority, "", "", ""),
+                self.names[centre],
+                s.topic,
+                s.language,
+                s.priority,
                 wrap[centre][index],
                 patience[index],
                 routers[centre],
@@ -254,7 +259,10 @@ class Simulation:
             )
             for index, (centre, s) in enumerate(self.streams)
         ]
-        call_ids = list(map(str, range(1, n_arrivals + 1)))
+        # Call ids are the call numbers 1..n: ints are cheaper than strings, and the core only
+        # uses ids as keys. ``Any``, as the core's signatures say ``str``.
+        call_ids = list(range(1, n_arrivals + 1))
+        call_id: Any
         times = [*arrival_at, INF]  # INF: no arrival left
         push(heap, (INF, -1))  # never popped: ``heap[0]`` always exists
         t = self.epoch
@@ -270,7 +278,9 @@ class Simulation:
                 call_id = call_ids[next_index]
                 next_index += 1
                 next_t = times[next_index]
-                centre, fields, wrap_up, draw, router, router_timers = per_stream[stream]
+                centre, name, topic, language, priority, wrap_up, draw, router, router_timers = (
+                    per_stream[stream]
+                )
                 if draw is not None:
                     wait = draw()
                     if wait != INF:
@@ -278,21 +288,19 @@ class Simulation:
                 out: list[c.Command] = []
                 if router_timers and router_timers[0][0] <= t:
                     router.fire_timers(t, out)
-                on_arrived(router, _new(CallArrived, (call_id,) + fields), t, out)
-                if len(out) != 1:
-                    execute(centre, out, t)
-                elif type(cmd := out[0]) is ConnectAgent and cmd[4] and cmd[1] is call_id:
-                    # Answered on arrival (auto-answer): ``_execute`` spelled out for this case.
+                if arrive(router, call_id, name, topic, language, priority, "", "", t, out, True):
+                    # Answered on arrival (auto-answer), unrecorded: ``_execute`` spelled out
+                    # for it, after what the due timers did. A fresh call has no estimate.
+                    if out:
+                        execute(centre, out, t)
                     answer_time[next_index - 1] = t
-                    if cmd[6] > 0:  # expected_wait
-                        ewt_errors.append(-cmd[6])
                     handle = handles[stream]()
                     busy[centre] += handle + wrap_up
                     push(heap, (t + handle, next(order), END, centre, call_id))
-                elif type(cmd) is not Queued:  # queued: all agents busy, nothing to act out
+                elif len(out) != 1 or type(out[0]) is not Queued:  # queued: nothing to act out
                     execute(centre, out, t)
             else:
-                entry = pop(heap)
+                entry = heap[0]  # popped below, or replaced by the end of the next call taken
                 t = entry[0]
                 if t > limit:
                     break
@@ -303,32 +311,43 @@ class Simulation:
                     out = []
                     if router_timers and router_timers[0][0] <= t:
                         fire[centre](t, out)
-                    on_call_ended(routers[centre], _new(CallEnded, (entry[4],)), t, out)
-                    if out and type(first := out[0]) is CallFinished and first[2] == "answered":
-                        # The commonest outcome: the call is over, and the agent may have taken
-                        # the next waiting call (``_execute`` spelled out for that case).
-                        finished += 1
-                        size = len(out)
-                        if size == 2 and type(cmd := out[1]) is ConnectAgent and cmd[4]:
-                            call_id = cmd[1]  # answered at once (auto-answer)
-                            number = int(call_id) - 1
-                            stream = arrival_stream[number]
-                            answer_time[number] = t
-                            if cmd[6] > 0:  # expected_wait
-                                ewt_errors.append(t - arrival_at[number] - cmd[6])
-                            handle = handles[stream]()
-                            busy[centre] += handle + wrap[centre][stream]
-                            push(heap, (t + handle, next(order), END, centre, call_id))
-                        elif size > 1:
-                            execute(centre, out[1:], t)
+                    head = end_call(routers[centre], entry[4], t, out, True)
+                    if head is True or head is False:
+                        # Not a call's end (False), or its end (unrecorded) then what ``out``
+                        # holds: the agent's wrap-up, idling or a recorded offer.
+                        finished += head  # True counts one
+                        pop(heap)
+                        if out:
+                            execute(centre, out, t)
                     else:
-                        execute(centre, out, t)
-                elif kind == TICK:
-                    tick_at[centre] = INF
-                    execute(centre, routers[centre].apply(e.ScheduleTick(), t), t)
+                        # The call's end, then its agent took the head of the line on
+                        # auto-answer, both unrecorded (``_execute`` spelled out for them, after
+                        # what the due timers did).
+                        finished += 1
+                        if out:
+                            pop(heap)
+                            execute(centre, out, t)
+                        call_id = head.id
+                        number = call_id - 1
+                        stream = arrival_stream[number]
+                        answer_time[number] = t
+                        estimate = head.expected_wait
+                        if estimate > 0:
+                            ewt_errors.append(t - arrival_at[number] - estimate)
+                        handle = handles[stream]()
+                        busy[centre] += handle + wrap[centre][stream]
+                        if out:
+                            push(heap, (t + handle, next(order), END, centre, call_id))
+                        else:
+                            replace(heap, (t + handle, next(order), END, centre, call_id))
                 else:
-                    self._other(kind, entry, t)
-                    continue
+                    pop(heap)
+                    if kind == TICK:
+                        tick_at[centre] = INF
+                        execute(centre, routers[centre].apply(e.ScheduleTick(), t), t)
+                    else:
+                        self._other(kind, entry, t)
+                        continue
             if router_timers and router_timers[0][0] < tick_at[centre]:
                 tick_at[centre] = due = router_timers[0][0]
                 push(heap, (due, next(order), TICK, centre))
