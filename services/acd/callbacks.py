@@ -41,7 +41,9 @@ def on_callback_requested(
 ) -> None:
     if ev.callback_id in state.items:
         return
-    call = state.items.get(ev.call_id) if ev.call_id else None
+    # Only a queued caller's accepted offer replaces that call; a callback an operator books
+    # during a conversation (source "operator") merely cites it.
+    call = state.items.get(ev.call_id) if ev.call_id and ev.source == "queue" else None
     if call is not None:
         if call.state != WAITING:  # an agent got there first: the caller is being served
             reason = "callback_request_ignored: call already connected"
@@ -207,6 +209,8 @@ def on_transfer(
     reason = ""
     if item is None:
         reason = "unknown call"
+    elif item.kind == CALLBACK:
+        reason = "a callback is the operator's own call: it cannot be transferred"
     elif item.state != TALKING or item.agent is None:
         reason = "call is not connected"
     elif item.agent.id != ev.agent_id:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from services.acd import commands as c
 from services.acd import events as e
-from services.acd.model import DIALLING, SCHEDULED, STATE_NAMES, WAITING
+from services.acd.model import DIALLING, SCHEDULED, STATE_NAMES, TALKING, WAITING
 from services.acd.router import RouterState, replay
 from services.acd.schedule import NightSchedule, Window, callback_due_from, next_opening
 from tests.acd.acd_support import T0, arrive, connected, login, make_router, only
@@ -351,3 +351,26 @@ def test_a_lifted_night_override_lets_waiting_callbacks_be_dialled() -> None:
     assert router.next_timer() is None  # a forced night has no end the core could know
     commands = router.apply(e.NightModeOverride("auto"), T0 + 30)
     assert dialled(commands) == [("cb1", "a", 1)]
+
+
+def test_a_callback_booked_by_the_operator_during_the_call_is_kept() -> None:
+    """The workspace cites the conversation's call id; the callback must not be mistaken for
+    a queued caller accepting an offer (which would drop it because the call is connected)."""
+    router = make_router()
+    login(router, "a", now=T0 - 1)
+    arrive(router, "c1", T0)
+    router.apply(e.AgentAnswered("c1", "a"), T0 + 1)
+    commands = request(router, "cb-op", T0 + 30, call_id="c1", caller="+79010", source="operator")
+    assert scheduled(commands) == [("cb-op", T0 + 30, T0 + 630, 1)]
+    assert router.items["c1"].state == TALKING and "cb-op" in router.items
+
+
+def test_a_callback_in_conversation_cannot_be_transferred() -> None:
+    router = make_router()
+    login(router, "a", now=T0 - 1)
+    request(router, "cb1", T0, caller="+79011")
+    dial_through(router, "cb1", "a", T0 + 1)
+    commands = router.apply(e.TransferRequested("cb1", "a", "73842000000"), T0 + 20)
+    assert only(commands, c.TransferCall) == [] and outcomes(commands) == []
+    assert only(commands, c.Decision)[0].action == "transfer_refused"
+    assert router.items["cb1"].state == TALKING
