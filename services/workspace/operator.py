@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from services.acd import events as r
+from services.callbacks.phones import BadNumber, to_e164
 from services.calls.models import CallRecord
 from services.common.audit import record_audit
 from services.workspace import feeds
@@ -49,6 +50,14 @@ EARLIER_CONTACTS = 10
 
 Text = Annotated[str, Form(max_length=4000)]
 ShortText = Annotated[str, Form(max_length=200)]
+#: A form's one-off submission id (filled by workspace.js, renewed after each success): a
+#: repeat of the same submission (a retry after a lost reply) is idempotent, while a second
+#: complaint or callback in the same call is a new one.
+Submission = Annotated[str, Form(pattern="^[0-9a-f]{0,32}$")]
+
+
+def _idempotency(submission: str) -> dict[str, str] | None:
+    return {"Idempotency-Key": f"ws-{submission}"} if submission else None
 
 
 async def _seat_or_page(request: Request, staff: Staff) -> OperatorSeat | HTMLResponse:
@@ -337,7 +346,7 @@ async def book(
     name: ShortText = "",
     phone: Annotated[str, Form(max_length=20)] = "",
     consent: Annotated[bool, Form()] = False,
-    call_id: Annotated[str, Form(max_length=128)] = "",
+    submission: Submission = "",
 ) -> Response:
     office, _, starts_at = slot.partition("|")
     citizen = {k: v for k, v in (("name", name), ("phone", phone)) if v}
@@ -349,7 +358,7 @@ async def book(
         "citizen": citizen,
         "consent": consent,
     }
-    headers = {"Idempotency-Key": f"ws-{call_id}-{slot}"[:100]} if call_id else None
+    headers = _idempotency(submission)
     try:
         booking = await staff.backend.call(
             "POST", "appointments", "/appointments/bookings", json=body, headers=headers
@@ -380,7 +389,7 @@ async def complaint(
     service: Annotated[str, Form(max_length=64)] = "",
     municipality: Annotated[str, Form(max_length=100)] = "",
     agency: Annotated[str, Form(max_length=64)] = "",
-    call_id: Annotated[str, Form(max_length=128)] = "",
+    submission: Submission = "",
 ) -> Response:
     body = {
         "source": "call",
@@ -391,7 +400,7 @@ async def complaint(
         "phone": phone,
         "text": text,
     }
-    headers = {"Idempotency-Key": f"ws-{call_id}-complaint"} if call_id else None
+    headers = _idempotency(submission)
     try:
         registered = await staff.backend.call(
             "POST", "complaints", "/complaints", json=body, headers=headers
@@ -437,9 +446,10 @@ async def callback(
     topic: Annotated[str, Form(max_length=32)] = "general",
     note: Annotated[str, Form(max_length=1000)] = "",
     call_id: Annotated[str, Form(max_length=128)] = "",
+    submission: Submission = "",
 ) -> Response:
     body = {"number": phone, "topic": topic, "note": note or None, "call_id": call_id or None}
-    headers = {"Idempotency-Key": f"ws-{call_id}-callback"} if call_id else None
+    headers = _idempotency(submission)
     try:
         created = await staff.backend.call(
             "POST", "callbacks", "/callbacks", json=body, headers=headers
@@ -489,15 +499,20 @@ async def journal(
     if not happy and not (reasons.strip() and follow_up.strip()):
         return _result(request, staff, False, "Укажите причины недовольства и план доработки.")
     call = await _current_call(request, staff, seat)
-    if call_id and (call is None or call.call_id != call_id):
-        call = None
+    caller, topic = (call.caller, call.topic) if call and call.call_id == call_id else ("", "")
     async with staff.runtime.sessions() as session, session.begin():
+        if call_id and not caller:
+            # Written after the wrap-up: the call's record (this operator's only) still says
+            # who called, so the entry joins the citizen's history.
+            record = await session.get(CallRecord, (staff.settings.centre_id, call_id))
+            if record is not None and record.agent_id == seat.agent_id:
+                caller, topic = record.caller, record.topic
         entry = JournalEntry(
             operator_id=staff.user.id,
             agent_id=seat.agent_id,
             call_id=call_id,
-            caller=call.caller if call else "",
-            topic=call.topic if call else "",
+            caller=caller,
+            topic=topic,
             summary=summary.strip(),
             satisfied=happy,
             wishes=wishes.strip() if happy else "",
@@ -524,10 +539,19 @@ async def journal(
 async def transfer(
     request: Request,
     staff: PostingStaff,
-    number: Annotated[str, Form(pattern=r"^\+?[0-9]{3,15}$")],
+    number: Annotated[str, Form(min_length=3, max_length=40)],
     call_id: Annotated[str, Form(min_length=1, max_length=128)],
 ) -> Response:
-    """Blind transfer of the connected call to an agency or MFC number (the router decides)."""
+    """Blind transfer of the connected call to an agency or MFC number (the router decides).
+
+    Only Russian numbers, sent as the trunk dials them (7 and ten digits): a transfer must not
+    become a way to dial abroad, and the `to-agency` dialplan matches digits only."""
+    try:
+        number = to_e164(number)[1:]
+    except BadNumber:
+        return _result(
+            request, staff, False, "Укажите российский номер ведомства или МФЦ: +7 и 10 цифр."
+        )
     seat = await _seat_or_page(request, staff)
     if isinstance(seat, HTMLResponse):
         return seat

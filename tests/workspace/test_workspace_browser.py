@@ -130,6 +130,12 @@ async def test_an_operator_serves_a_call_from_the_card_to_the_next_call(
         await complaint.get_by_label("Суть жалобы").fill("В МФЦ не работает электронная очередь.")
         await complaint.get_by_role("button", name="Зарегистрировать жалобу").click()
         await expect(page.locator("#complaint-result")).to_contain_text("Жалоба зарегистрирована")
+        first = await page.locator("#complaint-result strong").inner_text()
+        # A second complaint in the same call is a new one, not a repeat of the first.
+        await complaint.get_by_label("Суть жалобы").fill("И талоны в МФЦ выдают с опозданием.")
+        await complaint.get_by_role("button", name="Зарегистрировать жалобу").click()
+        await expect(page.locator("#complaint-result strong")).not_to_have_text(first)
+        await expect(page.locator("#complaint-result")).to_contain_text("Жалоба зарегистрирована")
 
         # The consultation in the journal, with the caller's satisfaction (R17).
         await page.keyboard.press("Alt+7")  # the "journal" tab
@@ -167,6 +173,14 @@ async def test_an_operator_serves_a_call_from_the_card_to_the_next_call(
         await expect(page.locator("#state-name")).to_have_text("Обработка после вызова")
         await page.locator("#btn-done").click()
         await expect(page.locator("#state-name")).to_have_text("Готов")
+        # The journal written after the call still belongs to it (and to its caller).
+        await page.keyboard.press("Alt+7")
+        written = await page.locator("#journal-result strong").inner_text()
+        await journal.get_by_label("Содержание консультации").fill("Справка о записи к врачу.")
+        await journal.get_by_label("да").check()
+        await journal.get_by_role("button", name="Записать в журнал").click()
+        await expect(page.locator("#journal-result strong")).not_to_have_text(written)
+        await expect(page.locator("#journal-result")).to_contain_text("записана в журнал")
 
     async with centre.sessions() as session:
         views = await session.scalar(
@@ -192,6 +206,11 @@ async def test_an_operator_serves_a_call_from_the_card_to_the_next_call(
         and entry.topic == "mfc"
     )
     assert bookings == 1
+    async with centre.sessions() as session:
+        later = await session.scalar(
+            select(JournalEntry).where(JournalEntry.call_id == following.channel_id)
+        )
+    assert later is not None and (later.caller, later.topic) == ("+79130000032", "mfc")
 
 
 def _seconds(text: str) -> int:
@@ -403,15 +422,17 @@ async def test_the_tools_during_a_call_and_the_supervisor_watching(
 
             await page.keyboard.press("Alt+8")
             transfer = page.locator("#tab-transfer")
-            await transfer.get_by_label("Номер ведомства или МФЦ").fill("+73842000000")
+            await transfer.get_by_label("Номер ведомства или МФЦ").fill("+44 20 7946 0000")
+            await transfer.get_by_role("button", name="Перевести вызов").click()
+            await expect(page.locator("#transfer-result")).to_contain_text("российский номер")
+            await transfer.get_by_label("Номер ведомства или МФЦ").fill("8 (3842) 00-00-00")
             await transfer.get_by_role("button", name="Перевести вызов").click()
             await expect(page.locator("#transfer-result")).to_contain_text("переводится")
             asked = await _router_events(centre, "TransferRequested")
-            assert {
-                "call_id": call.channel_id,
-                "agent_id": "1002",
-                "number": "+73842000000",
-            } in asked
+            assert [e["number"] for e in asked if e["call_id"] == call.channel_id] == [
+                "73842000000"  # as the trunk dials it; the refused number never left
+            ]
+            assert asked[-1]["agent_id"] == "1002"
             await screenshot(console, "supervisor-live")
             if await page.locator("#state-name").inner_text() == "Разговор":
                 await asyncio.sleep(2)  # the bridge may be transferring the caller right now

@@ -4,8 +4,17 @@
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
+// A one-off id per submission: a retry after a lost reply repeats it (the service answers with
+// what it did the first time); a success renews it, so the next complaint is a new one.
+function newSubmissionId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function submitInPlace(form, submitter) {
   const target = document.querySelector(form.dataset.target);
+  const submission = form.querySelector('input[name="submission"]');
+  if (submission && !submission.value) submission.value = newSubmissionId();
   const data = new FormData(form, submitter);
   const method = (form.getAttribute("method") || "get").toUpperCase();
   // getAttribute: a control named "action" would shadow the form's own property.
@@ -25,6 +34,7 @@ async function submitInPlace(form, submitter) {
       return;
     }
     const text = reply.status === 204 ? "" : await reply.text();
+    if (submission && reply.ok) submission.value = "";
     if (target) target.innerHTML = text;
     fillCurrentCall();
     if (action === "/operator/state") refreshPanel();
@@ -80,6 +90,8 @@ function fillCurrentCall() {
   const callId = state.dataset.callId || "";
   const phone = state.dataset.phone || "";
   document.querySelectorAll("input.current-call").forEach((input) => { input.value = callId; });
+  // The journal is often written after the call: it keeps the last call until the next one.
+  if (callId) document.querySelectorAll("input.last-call").forEach((input) => { input.value = callId; });
   if (state.dataset.topic) {
     document.querySelectorAll("select.current-topic").forEach((select) => { select.value = state.dataset.topic; });
   }
