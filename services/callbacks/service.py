@@ -118,6 +118,8 @@ async def schedule(
             )
         )
         if existing is not None:
+            if existing.created_by != user.username:  # keys are per person, never a way in
+                raise Conflict("This Idempotency-Key was used by another staff member")
             return existing, False
     row = Callback(
         centre=centre,
@@ -256,6 +258,8 @@ async def cancel(
     row = await session.get(Callback, (centre, callback_id), with_for_update=True)
     if row is None:
         raise NotFound(f"No callback {callback_id}")
+    if row.status == "cancelled":
+        return row  # a repeat (e.g. after a 503): the router is told again
     if row.status not in OPEN:
         raise Conflict(
             f"A {row.status} callback cannot be cancelled", state=row.status, allowed_from=OPEN

@@ -130,6 +130,13 @@ async def test_a_repeat_with_the_same_idempotency_key_returns_the_first_callback
     # Not yet seen by the router (no router-log entry applied): the repeat tells it again.
     await router_event(redis, settings, first.json()["callback_id"], "CallbackRequested")
     await router_event(redis, settings, first.json()["callback_id"], "CallbackRequested")
+    # Someone else's request with the same key is refused: a key never shows another's row.
+    stolen = await http.post(
+        f"{callbacks_url}/callbacks",
+        json=body,
+        headers={**bearer(tokens.operator), "Idempotency-Key": key},
+    )
+    assert stolen.status_code == 409 and "caller" not in stolen.text
 
 
 @pytest.mark.parametrize(
@@ -296,8 +303,16 @@ async def test_a_supervisor_cancels_an_open_callback_and_the_router_is_told(
     assert reply.json()["status"] == "cancelled" and reply.json()["finished_at"] is not None
     event = await router_event(redis, settings, cb, "CallbackCancelled")
     assert event["reason"] == "гражданин отказался"
+    # A repeat (say, after a 503 when Redis hiccuped) succeeds and tells the router again.
     again = await http.post(url, headers=bearer(tokens.supervisor))
-    assert again.status_code == 409 and again.json()["state"] == "cancelled"
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+    await router_event(redis, settings, cb, "CallbackCancelled")
+    done = f"cb-{secrets.token_hex(5)}"
+    await stored(sessions, done, status="done")
+    finished = await http.post(
+        f"{callbacks_url}/callbacks/{done}/cancel", headers=bearer(tokens.supervisor)
+    )
+    assert finished.status_code == 409 and finished.json()["state"] == "done"
     missing = await http.post(
         f"{callbacks_url}/callbacks/cb-none/cancel", headers=bearer(tokens.supervisor)
     )
