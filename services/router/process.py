@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Awaitable, Callable
+
+import structlog
 
 from services.acd.config import RouterConfig
 from services.acd.events import Event
@@ -24,6 +27,7 @@ from services.router.live import live_key
 from services.router.runner import RouterRunner
 
 LEASE_TTL_MS = 5000
+_log = structlog.get_logger(__name__)
 #: The router's /metrics port: `base_port + METRICS_PORT_OFFSET` unless given.
 METRICS_PORT_OFFSET = 90
 
@@ -32,6 +36,20 @@ def load_router_config(settings: Settings) -> RouterConfig:
     """The routing policy from OKNO_ROUTER_CONFIG, or the defaults, for this centre."""
     defaults = {"centre": settings.centre_id, "night": {"timezone": settings.timezone}}
     return load_yaml_model(settings.router_config, RouterConfig, **defaults)
+
+
+async def keep_running(
+    name: str, writer: Callable[[], Awaitable[None]], *, pause_s: float = 5.0
+) -> None:
+    """Run a records writer for ever: an error it did not expect is logged and the writer
+    starts again (it resumes from its consumer group), instead of taking routing down with it.
+    Entries stay pending meanwhile, so nothing is lost."""
+    while True:
+        try:
+            await writer()
+        except Exception:
+            _log.exception("records writer failed; restarting", writer=name, pause_s=pause_s)
+        await asyncio.sleep(pause_s)
 
 
 async def run_router(
@@ -71,10 +89,20 @@ async def run_router(
         async with asyncio.TaskGroup() as group:
             group.create_task(runner.run())
             group.create_task(
-                run_recorder(streams, sessions, consumer=consumer, centre=config.centre)
+                keep_running(
+                    "call records",
+                    lambda: run_recorder(
+                        streams, sessions, consumer=consumer, centre=config.centre
+                    ),
+                )
             )
             group.create_task(
-                run_callbacks_recorder(streams, sessions, consumer=consumer, centre=config.centre)
+                keep_running(
+                    "callbacks",
+                    lambda: run_callbacks_recorder(
+                        streams, sessions, consumer=consumer, centre=config.centre
+                    ),
+                )
             )
     finally:
         if server is not None:

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from services.acd import commands as c
 from services.acd.config import RouterConfig
-from services.acd.events import Event, ScheduleTick
+from services.acd.events import CallbackRequested, Event, ScheduleTick
 from services.acd.router import RouterState
 from services.acd.wallboard import StateSince, agents_named, agents_touched, live_document
 from services.common.cancel import raise_if_cancelling
@@ -108,11 +108,14 @@ class RouterRunner:
         await self.lease.wait_acquire(poll_s=self.poll_s)
         _log.info("router lease acquired", centre=self.config.centre, consumer=self.consumer)
         try:
-            if not await self._restore() and self.resume is not None:
-                await self._resume(self.resume)
-            self.active.set()
             async with asyncio.TaskGroup() as group:
+                # The lease is renewed while the log replays: a long replay must not let a
+                # standby take over and route beside this instance.
                 group.create_task(self._keep_lease())
+                seen = await self._restore()
+                if self.resume is not None:
+                    await self._resume(self.resume, seen)
+                self.active.set()
                 group.create_task(self._route())
                 if self.live_key is not None:
                     group.create_task(self._publish_live(self.live_key))
@@ -135,22 +138,27 @@ class RouterRunner:
             if not await self.lease.renew():
                 raise LeaseLost(f"router lease of {self.config.centre} lost")
 
-    async def _restore(self) -> int:
+    async def _restore(self) -> set[str]:
         """Rebuild state from the router log (a fresh state if the log is empty); returns the
-        number of log entries replayed."""
+        ids of every callback the log has seen, open or finished."""
         redis: Any = self.streams.client
         key = self.streams.key(ROUTER_LOG)
         self.state = RouterState(self.config)
         self.metrics = self._new_metrics()
         self.since = StateSince()
         start, replayed, now = "-", 0, 0.0
+        seen: set[str] = set()
         while True:
             chunk = await redis.xrange(key, min=start, max="+", count=5000)
+            raise_if_cancelling()
             if not chunk:
                 break
             for _entry_id, fields in chunk:
                 now = float(fields["now"])
-                self._step(event_from_fields(fields), now)
+                event = event_from_fields(fields)
+                if isinstance(event, CallbackRequested):
+                    seen.add(event.callback_id)
+                self._step(event, now)
                 if fields.get("source"):
                     self._last_source = _stream_id(fields["source"])
                 replayed += 1
@@ -158,18 +166,25 @@ class RouterRunner:
         if replayed:
             self.since.sweep(self.state, now)
         _log.info("router state restored", events=replayed)
-        return replayed
+        return seen
 
-    async def _resume(self, resume: Callable[[], Awaitable[Sequence[Event]]]) -> None:
-        """An empty router log with work still open elsewhere (Redis lost or flushed): apply
-        what `resume` returns — the callbacks PostgreSQL holds as pending, with their original
-        request times — so the promises keep their deadlines. Each lands in the new log, so a
-        later restart replays them instead of resuming them twice."""
-        events = await resume()
-        for event in events:
+    async def _resume(
+        self, resume: Callable[[], Awaitable[Sequence[Event]]], seen: set[str]
+    ) -> None:
+        """Open callbacks the router log never saw (Redis lost, flushed or restored from an
+        older snapshot): apply what `resume` returns for them — the callbacks PostgreSQL holds
+        as open, with their original request times — so the promises keep their deadlines.
+        Each lands in the log, so a later restart replays them instead of resuming them
+        twice; one the log already has (even finished) is left to the log."""
+        missing = [
+            event
+            for event in await resume()
+            if not (isinstance(event, CallbackRequested) and event.callback_id in seen)
+        ]
+        for event in missing:
             await self._apply(event, source=None)
-        if events:
-            _log.info("router resumed open work from the database", events=len(events))
+        if missing:
+            _log.info("router resumed open callbacks from the database", events=len(missing))
 
     def _step(self, event: Event, now: float) -> list[c.Command]:
         """Apply one event to the core and feed the metrics and the agents' time in state."""

@@ -143,3 +143,54 @@ async def test_a_standby_takes_over_when_the_active_router_dies(streams: Streams
         assert connects[0].agent_id == "1001"  # type: ignore[attr-defined]
     log_types = [f["type"] for _i, f in await streams.client.xrange(streams.key(ROUTER_LOG))]
     assert log_types.count("AgentLoggedIn") == 1
+
+
+async def test_open_callbacks_the_log_never_saw_are_resumed_once(streams: Streams) -> None:
+    """PostgreSQL (here: `resume`) holds three open callbacks; the router log knows one of
+    them (its Redis came back from an older snapshot). Only the two unknown ones are applied,
+    with their own request times; a second start resumes nothing."""
+    clock = Clock()
+    t0 = clock.now - 60
+    database = [
+        r.CallbackRequested("cb-known", caller="+79000000001", requested_at=t0, source="operator"),
+        r.CallbackRequested("cb-lost", caller="+79000000002", requested_at=t0, source="operator"),
+        r.CallbackRequested("cb-new", caller="+79000000003", requested_at=t0 + 30),
+    ]
+    asked = 0
+
+    async def resume() -> list[r.Event]:
+        nonlocal asked
+        asked += 1
+        return list(database)
+
+    def resuming(name: str) -> RouterRunner:
+        instance = runner(streams, clock, name)
+        instance.resume = resume
+        return instance
+
+    first = runner(streams, clock, "r1")
+    async with running(first):
+        await send(streams, database[0])
+        async with asyncio.timeout(5):
+            while True:  # until the router has applied (and logged) the request
+                if "cb-known" in first.state.items:
+                    break
+                await asyncio.sleep(0.02)
+    second = resuming("r2")
+    async with running(second):
+        async with asyncio.timeout(5):
+            await second.active.wait()
+        assert sorted(second.state.items) == ["cb-known", "cb-lost", "cb-new"]
+        deadlines = {cb: second.state.items[cb].deadline for cb in second.state.items}
+    assert deadlines["cb-lost"] == t0 + CONFIG.callback_within_seconds
+    assert deadlines["cb-new"] == t0 + 30 + CONFIG.callback_within_seconds
+    log = await streams.client.xrange(streams.key(ROUTER_LOG))
+    requested = [f["body"] for _id, f in log if f["type"] == "CallbackRequested"]
+    assert len(requested) == 3  # the known one once (from the stream), the others resumed
+    third = resuming("r3")
+    async with running(third):
+        async with asyncio.timeout(5):
+            await third.active.wait()
+    log = await streams.client.xrange(streams.key(ROUTER_LOG))
+    assert len([1 for _id, f in log if f["type"] == "CallbackRequested"]) == 3
+    assert asked == 2
