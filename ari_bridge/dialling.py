@@ -97,7 +97,8 @@ class CallbackDialler:
 
     def stop(self, callback_id: str, step: Step) -> bool:
         """``StopRinging`` for a callback (cancelled by staff): release its legs while the
-        seat or the citizen's phone still rings; ``False`` if no such callback is dialled.
+        seat or the citizen's phone still rings, or while the answer is still settling;
+        ``False`` if no such callback is dialled.
         Nobody is told: the router has already closed it."""
         callback = self._active.get(callback_id)
         if callback is None:
@@ -105,7 +106,11 @@ class CallbackDialler:
         if callback.phase == "ringing_operator":
             del self._active[callback_id]
             step.actions.append(a.Hangup(callback.operator_leg))
-        elif callback.phase == "dialling_citizen":
+        elif callback.phase in ("dialling_citizen", "settling"):
+            # The router still counted it as dialling (the settle wait had not reported the
+            # answer yet), so it freed the operator: the conversation must end here too.
+            if callback.phase == "settling":
+                step.effects.append(a.CancelTimer(callback.settle_timer))
             step.actions.append(a.Hangup(callback.operator_leg))
             self._end(callback, callback.citizen_leg, step)
         return True

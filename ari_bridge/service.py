@@ -10,12 +10,14 @@ controller sees events and commands in one order.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import structlog
+from redis.exceptions import RedisError
 
 from ari_bridge import actions as a
 from ari_bridge.ami_adapter import AmiAdapter
@@ -246,12 +248,24 @@ class BridgeService:
             copied = await self._copy_recording(save.name, self._recordings_dir)
         if copied is not None:
             fields["file"] = copied
-        await self.streams.add(save.stream, fields)
+        await self._note_until_written(save.stream, fields)
         if copied is not None:
             try:
                 await self.ari.delete_recording(save.name)
             except AriError as exc:
                 _log.info("stored recording left in Asterisk", recording=save.name, error=str(exc))
+
+    async def _note_until_written(self, stream: str, fields: dict[str, str]) -> None:
+        """Write the follow-up entry, retrying while Redis is away: the message is on disk
+        only, and a lost entry would leave it unregistered (and a raised error would stop
+        the bridge's call handling)."""
+        for attempt in itertools.count():
+            try:
+                await self.streams.add(stream, fields)
+                return
+            except (RedisError, OSError) as exc:
+                _log.warning("voice message not noted yet; retrying", error=str(exc))
+                await asyncio.sleep(min(30.0, _SAVE_RETRY_S * 2**attempt))
 
     async def _copy_recording(self, name: str, folder: Path) -> str | None:
         """``<name>.wav`` in ``folder``; its name, or None.

@@ -390,3 +390,15 @@ def test_a_callback_cancelled_while_the_citizen_rings_releases_both_legs() -> No
         d.CitizenUnreached(leg_id=CITIZEN_LEG, callback_id="cb-7", reason="cancelled"),
     ):
         assert controller.on_event(echo) == Step()
+
+
+def test_a_callback_cancelled_while_the_answer_settles_ends_the_conversation() -> None:
+    """The router still counts the callback as dialling during the settle wait and frees the
+    operator on a cancel: the bridge must not leave the two talking."""
+    controller = CallController(CONFIG)
+    citizen_answers(controller)
+    step = controller.on_command(c.StopRinging(6, "cb-7", "1001"))
+    assert step.effects == [a.CancelTimer("cb-7-settle")]
+    assert step.actions == [a.Hangup(OP_LEG), a.Hangup(CITIZEN_LEG), a.DestroyBridge(BRIDGE)]
+    assert step.router_events == []
+    assert controller.on_timer("cb-7", "cb-7-settle").router_events == []  # no late "answered"

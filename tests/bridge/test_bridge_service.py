@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ari_bridge import actions as a
 from ari_bridge import events as d
@@ -89,6 +90,27 @@ async def test_a_message_whose_file_cannot_be_had_is_noted_without_it(
     (entry,) = await entries(service)
     assert "file" not in entry and entry["recording"] == "never-recorded"
     assert not (tmp_path / "recordings").exists() or not any((tmp_path / "recordings").iterdir())
+
+
+async def test_a_message_waits_out_a_redis_outage_and_is_still_noted(
+    pbx: FakePbx, service: BridgeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is copied; Redis then refuses twice (a restart): the entry is written once it
+    is back, and the error never reaches the bridge's task group."""
+    monkeypatch.setattr(bridge_service, "_SAVE_RETRY_S", 0.01)
+    pbx.engine.stored_recordings["c1-rec2"] = "wav"
+    pbx.engine.recording_seconds["c1-rec2"] = 1
+    add, refusals = service.streams.add, [RedisConnectionError("Redis restarting")] * 2
+
+    async def flaky_add(stream: str, fields: dict[str, str]) -> str:
+        if refusals:
+            raise refusals.pop()
+        return await add(stream, fields)
+
+    monkeypatch.setattr(service.streams, "add", flaky_add)
+    await service._save_recording(save("c1-rec2"))
+    (entry,) = await entries(service)
+    assert entry["file"] == "c1-rec2.wav" and refusals == []
 
 
 async def test_an_originate_asterisk_refuses_is_a_missed_ring_for_the_router(
