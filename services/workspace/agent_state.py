@@ -132,6 +132,15 @@ def _apply(
             view = replace(view, activity="idle", call=None, wrap_until=None, since=now)
     if kind in _ENDS and current is not None and body.get("call_id") == current:
         view = _ended(view, now, wrap_up_seconds)
+    if (
+        kind == "CallbackResult"
+        and current is not None
+        and body.get("callback_id") == current
+        and body.get("result") != "answered"
+    ):
+        # Busy, no answer or gone at once: the router frees the operator (the callback waits
+        # for its retry), with no wrap-up.
+        view = replace(view, activity="idle", call=None, since=now)
     if view.activity == "wrap_up" and view.wrap_until is not None and now >= view.wrap_until:
         view = replace(view, activity="idle", call=None, wrap_until=None, since=view.wrap_until)
 

@@ -199,3 +199,35 @@ def test_any_sequence_gives_a_known_state_and_a_card_only_when_busy(
     assert state in ("ready", "paused", "offline", "ringing", "talking", "wrap_up")
     assert (view.call is not None) == (view.activity != "idle")
     assert 0.0 <= view.wrap_left(now) <= wrap_s
+
+
+def dial_callback(callback_id: str, agent: str = ME) -> dict[str, Any]:
+    return {
+        "type": "DialCallback",
+        "seq": 9,
+        "callback_id": callback_id,
+        "agent_id": agent,
+        "caller": "+79130000009",
+        "waited": 40.0,
+        "attempt": 1,
+        "topic": "housing",
+        "ring_timeout": 15.0,
+    }
+
+
+def test_a_callback_rings_the_operator_with_whom_to_call_then_a_busy_citizen_frees_them() -> None:
+    entries = [
+        *logged_in_and_ready(),
+        entry(3, "CallbackRequested", 110.0, [dial_callback("cb1")], callback_id="cb1"),
+    ]
+    ringing = fold(ME, entries, wrap(30))
+    assert ringing.state(111.0) == "ringing" and ringing.call is not None
+    card = ringing.call
+    assert (card.kind, card.topic, card.caller) == ("callback", "housing", "+79130000009")
+    entries += [
+        entry(4, "AgentAnswered", 112.0, call_id="cb1", agent_id=ME),  # citizen being dialled
+        entry(5, "CallbackResult", 130.0, callback_id="cb1", agent_id=ME, result="busy"),
+    ]
+    assert fold(ME, entries[:-1], wrap(30)).state(120.0) == "talking"
+    freed = fold(ME, entries, wrap(30))
+    assert freed.state(131.0) == "ready" and freed.call is None  # no wrap-up after a busy line
