@@ -276,8 +276,8 @@ class AmiServer:
                         break
                 await session.outbox.join()
                 pump.cancel()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except* (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away (the TaskGroup reports it inside an exception group)
         finally:
             self.writers.discard(writer)
             if session.outbox in self.engine.bus.ami_listeners:
