@@ -62,6 +62,9 @@ def _check_digit(key: str) -> str:
 class _Node(_Model):
     assign: dict[str, str] = Field(default_factory=dict, alias="set")
     """Variables set on entering the node; a value ``$name`` copies another variable."""
+    label: str = Field(default="", max_length=80)
+    """A short Russian name for operators: the call card shows what the caller chose or typed
+    here under it (menus and digit collection)."""
 
 
 class PlayNode(_Node):

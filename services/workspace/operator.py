@@ -15,7 +15,7 @@ from services.acd import events as r
 from services.callbacks.phones import BadNumber, to_e164
 from services.calls.models import CallRecord
 from services.common.audit import record_audit
-from services.workspace import feeds
+from services.workspace import feeds, menu_labels
 from services.workspace.agent_state import AgentView, CallInfo, concerns
 from services.workspace.backend import BackendError
 from services.workspace.models import JournalEntry, OperatorSeat
@@ -161,7 +161,10 @@ async def _card(staff: Staff, seat: OperatorSeat, call: CallInfo, now: float) ->
         "call": call,
         "caller": phone_for(role, call.caller) if call.caller else "номер скрыт",
         "waited": call.wait(now),
-        "variables": {k: v for k, v in variables.items() if k not in ("caller", "did")},
+        "variables": menu_labels.named(
+            {k: v for k, v in variables.items() if k not in ("caller", "did")},
+            menu_labels.labels(staff.settings),
+        ),
         "earlier": earlier,
         "journal": journal,
         "script": script,

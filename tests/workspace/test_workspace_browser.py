@@ -100,7 +100,9 @@ async def test_an_operator_serves_a_call_from_the_card_to_the_next_call(
         await card_pops(page, centre, "1001", call)
         await expect(page.locator("#card-topic")).to_have_text("МФЦ")
         await expect(page.locator("#card-caller")).to_have_text("+79130000031")
-        await expect(page.locator("#card-variables")).to_contain_text("choice_topic_menu")
+        # The caller's choices under the menus' Russian names, never raw variable names.
+        await expect(page.locator("#card-variables")).to_contain_text("Выбор темы")
+        await expect(page.locator("#card-variables")).not_to_contain_text("choice_")
         await expect(page.locator("#state-name")).to_have_text("Разговор")
         # The call script, step by step: greeting first, then on to the next step.
         script = page.locator("#card-script")
