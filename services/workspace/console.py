@@ -11,17 +11,26 @@ from typing import Any
 ANSWER_WITHIN_S = 40.0
 
 
+#: Call outcomes of callers who reached the queue and were not answered there: they count
+#: against the service level, as on the wallboard and in Prometheus (docs/metrics.md).
+NOT_ANSWERED = ("abandoned", "overflowed", "callback", "self_service", "ended")
+#: Outcomes of answered calls (a transfer happens after the answer).
+ANSWERED = ("answered", "transferred")
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceLevel:
-    """Calls of the day that ended: answered within the promise, answered later, abandoned."""
+    """Calls of the day that reached the queue and ended: answered within the promise,
+    answered later, abandoned, or sent elsewhere (overflow, callback, self-service)."""
 
     answered_in_time: int
     answered_late: int
     abandoned: int
+    elsewhere: int = 0
 
     @property
     def total(self) -> int:
-        return self.answered_in_time + self.answered_late + self.abandoned
+        return self.answered_in_time + self.answered_late + self.abandoned + self.elsewhere
 
     @property
     def percent(self) -> float | None:
@@ -30,17 +39,20 @@ class ServiceLevel:
 
 
 def service_level(calls: Iterable[tuple[str, float | None]]) -> ServiceLevel:
-    """From (outcome, wait seconds) of finished calls; calls still in progress do not count."""
-    in_time = late = abandoned = 0
+    """From (outcome, wait seconds) of the day's calls. Calls in progress, night calls and
+    calls that ended in the voice menu never reached the queue and do not count."""
+    in_time = late = abandoned = elsewhere = 0
     for outcome, wait in calls:
-        if outcome == "answered":
+        if outcome in ANSWERED:
             if wait is not None and wait <= ANSWER_WITHIN_S:
                 in_time += 1
             else:
                 late += 1
         elif outcome == "abandoned":
             abandoned += 1
-    return ServiceLevel(in_time, late, abandoned)
+        elif outcome in NOT_ANSWERED:
+            elsewhere += 1
+    return ServiceLevel(in_time, late, abandoned, elsewhere)
 
 
 @dataclass(frozen=True, slots=True)

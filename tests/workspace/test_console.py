@@ -22,10 +22,16 @@ def test_service_level_counts_answers_within_40_seconds_against_all_finished_cal
             ("answered", 41.0),
             ("abandoned", 5.0),
             ("in_progress", None),
+            ("transferred", 12.0),  # answered in time, then sent to an agency
+            ("overflowed", None),  # reached the queue, answered elsewhere: not met here
+            ("callback", None),
+            ("night", None),  # never queued: not counted
+            ("menu_hangup", None),
         ]
     )
-    assert (level.answered_in_time, level.answered_late, level.abandoned) == (2, 1, 1)
-    assert level.percent == 50.0
+    assert (level.answered_in_time, level.answered_late, level.abandoned) == (3, 1, 1)
+    assert level.elsewhere == 2 and level.total == 7
+    assert level.percent == pytest.approx(100 * 3 / 7)
 
 
 def test_no_finished_call_has_no_service_level() -> None:
