@@ -182,5 +182,5 @@ def apply_change(state: State, change: Change, at: datetime) -> None:
         case "finished":
             state.status = FINISHED_STATUS[data["outcome"]]
             state.finished_at = at
-        case _:
-            pass  # "requested" creates the row; it changes nothing once the row exists
+        case "requested":
+            pass  # it creates the row (the writer's job); it changes nothing once the row exists

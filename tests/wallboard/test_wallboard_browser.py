@@ -5,14 +5,13 @@ goes to the test's temporary folder."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from services.auth.models import Role
 from services.common.redis_client import create_redis
@@ -20,15 +19,13 @@ from services.common.settings import Settings
 from services.router.live import live_key, read_live
 from services.supervision.wallboard import board
 from tests.conftest import TokenFactory
+from tests.support.browser import DOC_IMAGES, chromium, needs_chromium, refresh_screenshots
 from tests.wallboard.centre import DID, running_centre, simulate_traffic, wait_for
-
-CHROMIUM = "/usr/bin/chromium"
-DOC_IMAGE = Path(__file__).resolve().parents[2] / "docs" / "img" / "wallboard.png"
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.integration,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    needs_chromium,
 ]
 
 
@@ -56,26 +53,20 @@ async def test_the_wallboard_shows_the_centre_live(
         for n in range(5):
             centre.pbx.control.inject_call(did=DID, caller=f"+7913111000{n}")
 
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-            )
-            try:
-                page = await browser.new_page(viewport={"width": 1920, "height": 1080})
-                await page.goto(link)
-                await expect(page.locator("#waiting")).to_have_text("3", timeout=30_000)
-                await expect(page.locator("#busy")).to_have_text("2")
-                await expect(page.locator("#ready")).to_have_text("0")
-                await expect(page.locator("#abandoned")).to_have_text("1")
-                await expect(page.locator("#emergency")).to_be_hidden()
-                await expect(page.locator("#topics tr")).to_have_count(1)  # only "general" staffed
-                await expect(page.locator("#topics tr").first).to_contain_text("Общие вопросы")
-                shot = tmp_path / "wallboard.png"
-                await page.screenshot(path=str(shot))
-            finally:
-                await browser.close()
-    if os.environ.get("OKNO_SCREENSHOTS") == "1":
-        shutil.copyfile(shot, DOC_IMAGE)
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+            await page.goto(link)
+            await expect(page.locator("#waiting")).to_have_text("3", timeout=30_000)
+            await expect(page.locator("#busy")).to_have_text("2")
+            await expect(page.locator("#ready")).to_have_text("0")
+            await expect(page.locator("#abandoned")).to_have_text("1")
+            await expect(page.locator("#emergency")).to_be_hidden()
+            await expect(page.locator("#topics tr")).to_have_count(1)  # only "general" staffed
+            await expect(page.locator("#topics tr").first).to_contain_text("Общие вопросы")
+            shot = tmp_path / "wallboard.png"
+            await page.screenshot(path=str(shot))
+    if refresh_screenshots():
+        shutil.copyfile(shot, DOC_IMAGES / "wallboard.png")
 
 
 async def live_board(settings: Settings) -> dict[str, Any]:

@@ -9,15 +9,13 @@ their own. Everything here stays in tests/workspace.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,15 +33,12 @@ from services.workspace.models import OperatorSeat
 from tests.conftest import PASSWORD, UserFactory
 from tests.e2e.test_call_flow import centre
 from tests.e2e.test_voice_menus import FLOWS_DIR
+from tests.support.browser import DOC_IMAGES, chromium, refresh_screenshots
 from tests.support.servers import serve_app
 
-CHROMIUM = "/usr/bin/chromium"
 SPEED = 4.0
 WRAP_UP_SECONDS = 30
 BACKENDS = ("directory", "knowledge", "appointments", "complaints", "supervision", "callbacks")
-#: With OKNO_SCREENSHOTS=1 the tests refresh the documentation's screenshots; otherwise they
-#: are taken into a temporary folder, so a test run leaves the work tree as it was.
-DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -59,12 +54,8 @@ class Centre:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture
@@ -195,8 +186,7 @@ Screenshot = Callable[[Page, str], Awaitable[None]]
 @pytest.fixture(scope="session")
 def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Screenshot:
     """Save a screen as workspace-NAME.png (see DOC_IMAGES)."""
-    folder = DOC_IMAGES if os.environ.get("OKNO_SCREENSHOTS") == "1" else None
-    folder = folder or tmp_path_factory.mktemp("screens")
+    folder = DOC_IMAGES if refresh_screenshots() else tmp_path_factory.mktemp("screens")
 
     async def take(page: Page, name: str) -> None:
         await page.screenshot(path=str(folder / f"workspace-{name}.png"))

@@ -24,6 +24,7 @@ from services.workspace.models import JournalEntry
 from tests.conftest import PASSWORD, UserFactory
 from tests.e2e.test_call_flow import tell_router, wait_for
 from tests.e2e.test_voice_menus import MAIN_DID, Ear, ear, prompt
+from tests.support.browser import needs_chromium
 from tests.workspace.conftest import (
     WRAP_UP_SECONDS,
     Centre,
@@ -32,7 +33,7 @@ from tests.workspace.conftest import (
     log_in,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, needs_chromium]
 
 #: R-level promise of the workspace: the card is on screen within 2 s of the router's offer.
 CARD_WITHIN_MS = 2000
