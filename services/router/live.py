@@ -33,5 +33,13 @@ async def read_live(redis: Any, key: str) -> dict[str, Any] | None:
     text = await redis.get(key)
     if not text:
         return None
-    document: dict[str, Any] = json.loads(text)
-    return document
+    return parse_live(text)
+
+
+def parse_live(text: str | bytes) -> dict[str, Any] | None:
+    """A stored or published document; None for anything that is not one."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) else None

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from services.acd import commands as c
 from services.acd import events as e
+from services.acd.callbacks import RESULTS
 from services.acd.model import CALL, CALLBACK, DIALLING, TALKING, WAITING
 from services.acd.router import RouterState
 from services.acd.wallboard import wallboard
@@ -43,7 +44,7 @@ CALL_OUTCOMES = (
 CALLBACK_OUTCOMES = (
     "callback_done", "callback_failed", "callback_cancelled", "callback_merged", "callback_closed",
 )  # fmt: skip
-ATTEMPT_RESULTS = ("busy", "no_answer", "hung_up", "failed")
+ATTEMPT_RESULTS = tuple(r for r in RESULTS if r != "answered")  # a failed try's results
 FALLBACKS = (c.OverflowTo, c.OfferCallback, c.PlaySelfService, c.EndCall, c.PlayAutoAttendant)
 
 
@@ -358,10 +359,13 @@ class RouterMetrics:
             met = sum(m for m, _ in topics.values())
             total = sum(n for _, n in topics.values())
             ratios[window] = round(met / total, 4) if total else None
+        today = levels["today"].values()
         self._roll_day(now)
         return {
             "service_level_15m": ratios["15m"],
             "service_level_today": ratios["today"],
+            "service_level_today_met": sum(m for m, _ in today),
+            "service_level_today_calls": sum(n for _, n in today),
             "answered_today": self._outcomes.get("answered", 0),
             "abandoned_today": self._outcomes.get("abandoned", 0),
             "overflowed_today": self._outcomes.get("overflowed", 0),
@@ -528,6 +532,7 @@ def _service_level_gauges(centre: str, metrics: RouterMetrics, now: float) -> It
         "Calls finished today (centre's time zone), by outcome; resets at local midnight.",
         ["centre", "outcome"],
     )
+    outcomes = metrics.outcomes_today(now)
     for outcome in CALL_OUTCOMES:
-        today.add_metric([centre, outcome], float(metrics.outcomes_today(now).get(outcome, 0)))
+        today.add_metric([centre, outcome], float(outcomes.get(outcome, 0)))
     yield today

@@ -3,56 +3,35 @@ promise, and the rows of the live operators table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-#: R-level promise: a caller is answered within this many seconds.
-ANSWER_WITHIN_S = 40.0
-
-
-#: Call outcomes of callers who reached the queue and were not answered there: they count
-#: against the service level, as on the wallboard and in Prometheus (docs/metrics.md).
-NOT_ANSWERED = ("abandoned", "overflowed", "callback", "self_service", "ended")
-#: Outcomes of answered calls (a transfer happens after the answer).
-ANSWERED = ("answered", "transferred")
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceLevel:
-    """Calls of the day that reached the queue and ended: answered within the promise,
-    answered later, abandoned, or sent elsewhere (overflow, callback, self-service)."""
+    """The day's service level as the router counts it (and the wallboard and Prometheus show
+    it, docs/metrics.md): every call that reached the queue counts once, met only if answered
+    within the promise."""
 
-    answered_in_time: int
-    answered_late: int
+    met: int
+    total: int
     abandoned: int
-    elsewhere: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.answered_in_time + self.answered_late + self.abandoned + self.elsewhere
 
     @property
     def percent(self) -> float | None:
-        """Share answered within the promise; None before the first finished call."""
-        return None if self.total == 0 else 100.0 * self.answered_in_time / self.total
+        """Share answered within the promise; None before the first counted call."""
+        return None if self.total == 0 else 100.0 * self.met / self.total
 
 
-def service_level(calls: Iterable[tuple[str, float | None]]) -> ServiceLevel:
-    """From (outcome, wait seconds) of the day's calls. Calls in progress, night calls and
-    calls that ended in the voice menu never reached the queue and do not count."""
-    in_time = late = abandoned = elsewhere = 0
-    for outcome, wait in calls:
-        if outcome in ANSWERED:
-            if wait is not None and wait <= ANSWER_WITHIN_S:
-                in_time += 1
-            else:
-                late += 1
-        elif outcome == "abandoned":
-            abandoned += 1
-        elif outcome in NOT_ANSWERED:
-            elsewhere += 1
-    return ServiceLevel(in_time, late, abandoned, elsewhere)
+def service_level(document: Mapping[str, Any] | None) -> ServiceLevel:
+    """From the router's live document (zeros when no router is routing)."""
+    board = (document or {}).get("wallboard") or {}
+    return ServiceLevel(
+        met=int(board.get("service_level_today_met") or 0),
+        total=int(board.get("service_level_today_calls") or 0),
+        abandoned=int(board.get("abandoned_today") or 0),
+    )
 
 
 @dataclass(frozen=True, slots=True)

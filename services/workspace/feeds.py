@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.acd.events import Event, TransferRequested
+from services.acd.events import TransferRequested
 from services.common.streams import Streams
-from services.router.wire import EVENTS, ROUTER_LOG, event_fields
+from services.ivr.streams import CALL_VARIABLES
+from services.router.live import live_key, read_live
+from services.router.wire import ROUTER_LOG, send_events
 from services.workspace.agent_state import AgentView, LogEntry, WrapUp, fold
 
 #: How many of the latest router-log entries an operator's state is folded from. An operator
@@ -16,7 +18,6 @@ from services.workspace.agent_state import AgentView, LogEntry, WrapUp, fold
 LOG_WINDOW = 5000
 #: How many of the latest call-variables entries are searched for one call.
 VARIABLES_WINDOW = 2000
-CALL_VARIABLES = "call-variables"  # the bridge's stream (ari_bridge.menus.CALL_VARIABLES)
 
 
 async def recent_log(streams: Streams, count: int = LOG_WINDOW) -> list[LogEntry]:
@@ -56,29 +57,11 @@ async def call_variables(streams: Streams, call_id: str) -> dict[str, str]:
     return {}
 
 
-def live_key(prefix: str) -> str:
-    """The router's live state document and its pub/sub channel (one name for both)."""
-    return f"{prefix}:live"
-
-
 async def live_state(streams: Streams, prefix: str) -> dict[str, Any] | None:
     """The router's latest live document, or None when no router has written one."""
-    redis: Any = streams.client
-    raw = await redis.get(live_key(prefix))
-    if not raw:
-        return None
-    try:
-        document = json.loads(raw)
-    except json.JSONDecodeError:
-        return None
-    return document if isinstance(document, dict) else None
-
-
-async def tell_router(streams: Streams, *events: Event) -> None:
-    for event in events:
-        await streams.add(EVENTS, event_fields(event))
+    return await read_live(streams.client, live_key(prefix))
 
 
 async def request_transfer(streams: Streams, *, call_id: str, agent_id: str, number: str) -> None:
     """Ask the router for a blind transfer of the operator's connected call."""
-    await tell_router(streams, TransferRequested(call_id, agent_id, number))
+    await send_events(streams, TransferRequested(call_id, agent_id, number))

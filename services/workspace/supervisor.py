@@ -3,18 +3,17 @@ night and emergency switches, forcing an operator's state, and the wallboard lin
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from sqlalchemy import select
 
 from services.acd import events as r
-from services.calls.models import CallRecord
 from services.common.audit import record_audit
+from services.router.live import live_key, parse_live
+from services.router.wire import send_events
 from services.workspace import feeds
 from services.workspace.backend import BackendError
 from services.workspace.console import agent_rows, longest_wait, service_level
@@ -37,7 +36,7 @@ async def console(request: Request, staff: StaffDep) -> Response:
         "supervisor.html",
         modes=modes,
         modes_error=modes_error,
-        **await _live_context(staff),
+        **_live_context(staff, await feeds.live_state(staff.streams, staff.prefix)),
     )
 
 
@@ -60,7 +59,8 @@ async def live(request: Request, staff: StaffDep) -> Response:
     refused = staff.refuse(request, SUPERVISORS)
     if refused is not None:
         return refused
-    return staff.render(request, "live.html", **await _live_context(staff))
+    document = await feeds.live_state(staff.streams, staff.prefix)
+    return staff.render(request, "live.html", **_live_context(staff, document))
 
 
 async def _modes(staff: Staff) -> tuple[dict[str, Any] | None, str]:
@@ -70,23 +70,14 @@ async def _modes(staff: Staff) -> tuple[dict[str, Any] | None, str]:
         return None, exc.message
 
 
-async def _live_context(staff: Staff) -> dict[str, Any]:
-    document = await feeds.live_state(staff.streams, staff.prefix)
+def _live_context(staff: Staff, document: dict[str, Any] | None) -> dict[str, Any]:
     now = time.time()
-    midnight = dt.datetime.now(staff.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    async with staff.runtime.sessions() as session:
-        rows = await session.execute(
-            select(CallRecord.outcome, CallRecord.wait_seconds).where(
-                CallRecord.centre == staff.settings.centre_id, CallRecord.arrived_at >= midnight
-            )
-        )
-        level = service_level((outcome, wait) for outcome, wait in rows)
     return {
         "document": document,
         "age": now - float(document.get("at", now)) if document else None,
         "agents": agent_rows(document, now) if document else [],
         "longest": longest_wait(document) if document else 0.0,
-        "level": level,
+        "level": service_level(document),
         "now": now,
     }
 
@@ -106,7 +97,7 @@ async def events(request: Request, staff: StaffDep) -> Response:
 
 async def _published(request: Request, staff: Staff) -> AsyncIterator[str]:
     pubsub: Any = staff.runtime.redis.pubsub()
-    await pubsub.subscribe(feeds.live_key(staff.prefix))
+    await pubsub.subscribe(live_key(staff.prefix))
     try:
         yield "retry: 500\n\n"
         deadline = time.monotonic() + STREAM_S
@@ -115,7 +106,8 @@ async def _published(request: Request, staff: Staff) -> AsyncIterator[str]:
             if message is None:
                 yield ": keep-alive\n\n"
                 continue
-            html = staff.render_text("live.html", **await _live_context(staff))
+            document = parse_live(message["data"])  # the published document itself
+            html = staff.render_text("live.html", **_live_context(staff, document))
             data = "\n".join(f"data: {line}" for line in html.splitlines())
             yield f"event: live\n{data}\n\n"
     finally:
@@ -170,7 +162,7 @@ async def force(
         event = r.AgentPaused(agent_id, "supervisor")
     else:
         event = r.AgentLoggedOut(agent_id)
-    await feeds.tell_router(staff.streams, event)
+    await send_events(staff.streams, event)
     async with staff.runtime.sessions() as session, session.begin():
         await record_audit(
             session,

@@ -109,6 +109,8 @@ def test_the_live_document_has_the_contract_shape_and_masks_callers() -> None:
     assert doc["wallboard"]["waiting_by_topic"] == {"mfc": 1}
     # c1 answered within 40 s; c2 after 50 s; c3 abandoned: 1 of 3 calls settled in time.
     assert doc["wallboard"]["service_level_today"] == round(1 / 3, 4)
+    assert doc["wallboard"]["service_level_today_met"] == 1
+    assert doc["wallboard"]["service_level_today_calls"] == 3
     assert doc["wallboard"]["abandoned_today"] == 1
     assert doc["wallboard"]["answered_today"] == 1  # c2 is still talking
 

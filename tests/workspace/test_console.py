@@ -14,28 +14,24 @@ from services.workspace.console import (
 from services.workspace.security import csrf_for, csrf_valid
 
 
-def test_service_level_counts_answers_within_40_seconds_against_all_finished_calls() -> None:
-    level = service_level(
-        [
-            ("answered", 10.0),
-            ("answered", 40.0),
-            ("answered", 41.0),
-            ("abandoned", 5.0),
-            ("in_progress", None),
-            ("transferred", 12.0),  # answered in time, then sent to an agency
-            ("overflowed", None),  # reached the queue, answered elsewhere: not met here
-            ("callback", None),
-            ("night", None),  # never queued: not counted
-            ("menu_hangup", None),
-        ]
-    )
-    assert (level.answered_in_time, level.answered_late, level.abandoned) == (3, 1, 1)
-    assert level.elsewhere == 2 and level.total == 7
+def test_service_level_is_the_routers_count_of_the_day() -> None:
+    """The console shows the router's figure (one definition with the wallboard and
+    Prometheus: every call that reached the queue, met only if answered within 40 s)."""
+    document = {
+        "wallboard": {
+            "service_level_today_met": 3,
+            "service_level_today_calls": 7,
+            "abandoned_today": 1,
+        }
+    }
+    level = service_level(document)
+    assert (level.met, level.total, level.abandoned) == (3, 7, 1)
     assert level.percent == pytest.approx(100 * 3 / 7)
 
 
 def test_no_finished_call_has_no_service_level() -> None:
-    assert service_level([("in_progress", None)]).percent is None
+    assert service_level({"wallboard": {"service_level_today_calls": 0}}).percent is None
+    assert service_level(None).percent is None  # no router routing
 
 
 def test_operators_are_listed_busiest_first_with_time_in_state() -> None:
