@@ -5,13 +5,9 @@ from __future__ import annotations
 from services.ivr.nodes import CollectNode, MenuNode
 from services.ivr.schema import FlowLibrary
 
-#: Variables every flow may carry, whatever its nodes are called.
-BUILT_IN = {
-    "topic": "Тема",
-    "caller": "Номер звонящего",
-    "did": "Линия",
-    "status_result": "Поиск жалобы",
-}
+#: Variables every flow may carry, whatever its nodes are called (the card shows the caller's
+#: number and line apart, so `caller` and `did` need no name here).
+BUILT_IN = {"topic": "Тема", "status_result": "Поиск жалобы"}
 
 
 def variable_labels(library: FlowLibrary) -> dict[str, str]:

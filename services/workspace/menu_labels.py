@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import structlog
@@ -17,22 +16,24 @@ _log = structlog.get_logger(__name__)
 
 
 def labels(settings: Settings) -> dict[str, str]:
-    """Labels of the flows in the bridge's `ivr_folder`; the built-in names only (and a
-    warning) if the flows cannot be read here, so the card still shows every choice."""
+    """Labels of the flows in the bridge's `ivr_folder`, read once per process and bridge
+    configuration (as the bridge loads its flows once, at start); the built-in names only
+    (and one warning) if the flows cannot be read here, so the card still shows every choice."""
+    key = (settings.bridge_config, settings.centre_id)
+    if key not in _LOADED:
+        _LOADED[key] = _load(settings)
+    return _LOADED[key]
+
+
+_LOADED: dict[tuple[Path | None, str], dict[str, str]] = {}
+
+
+def _load(settings: Settings) -> dict[str, str]:
     try:
         folder = load_bridge_config(settings).ivr_folder
-    except StartupError as exc:
+        return variable_labels(load_library(folder.resolve()))
+    except (StartupError, FlowError, OSError) as exc:
         _log.warning("menu labels unavailable", error=str(exc))
-        return dict(BUILT_IN)
-    return _labels_of(folder.resolve())
-
-
-@functools.cache
-def _labels_of(folder: Path) -> dict[str, str]:
-    try:
-        return variable_labels(load_library(folder))
-    except (FlowError, OSError) as exc:
-        _log.warning("menu labels unavailable", folder=str(folder), error=str(exc))
         return dict(BUILT_IN)
 
 
