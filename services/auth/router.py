@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query, Request, status
 
@@ -29,10 +29,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def login(
     body: LoginRequest, request: Request, runtime: RuntimeDep, settings: SettingsDep
 ) -> TokenResponse:
-    policy = service.LockoutPolicy(
-        max_failures=settings.login_max_failures,
-        lockout=timedelta(seconds=settings.login_lockout_seconds),
-    )
+    policy = service.LockoutPolicy.of(settings)
     async with runtime.sessions() as session:
         outcome = await service.authenticate(
             session,

@@ -19,6 +19,7 @@ from services.common.problems import (
     TooManyAttempts,
     Unauthorized,
 )
+from services.common.settings import Settings
 from services.directory.models import Agency
 
 
@@ -28,6 +29,11 @@ class LockoutPolicy:
 
     max_failures: int
     lockout: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> LockoutPolicy:
+        """The centre's policy (`OKNO_LOGIN_MAX_FAILURES`, `OKNO_LOGIN_LOCKOUT_SECONDS`)."""
+        return cls(settings.login_max_failures, timedelta(seconds=settings.login_lockout_seconds))
 
 
 async def find_user(session: AsyncSession, *, username: str) -> User | None:

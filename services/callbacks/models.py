@@ -25,7 +25,6 @@ from services.common.db import Base
 OPEN = ("pending", "dialling")
 FINAL = ("done", "failed", "cancelled", "merged", "closed")
 STATUSES = OPEN + FINAL
-SOURCES = ("queue", "callback_line", "night", "operator")
 
 
 class Callback(Base):

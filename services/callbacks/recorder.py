@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.callbacks.lifecycle import Change, State, apply_change, at_of, changes_of
 from services.callbacks.models import OPEN, Callback, CallbackAttempt
 from services.common.lease import Lease
-from services.common.streams import Entry, Streams
+from services.common.streams import Entry, Streams, entry_order
+from services.ivr.streams import CALL_VARIABLES
 from services.router.wire import ROUTER_LOG
 
 GROUP = "callbacks"
@@ -33,17 +34,10 @@ GROUP = "callbacks"
 LEASE = "callbacks-recorder-lease"
 LEASE_TTL_MS = 5000
 #: The bridge's stream of menu variables per call (`call_id`, `variables` JSON).
-CALL_VARIABLES = "call-variables"
 #: How far before a request the originating call's menu variables are looked for.
 VARIABLES_LOOKBACK_S = 3600.0
 _STATE_FIELDS = tuple(f.name for f in dataclass_fields(State))
 _log = structlog.get_logger(__name__)
-
-
-def stream_id(entry_id: str) -> tuple[int, int]:
-    """A stream entry id as a comparable pair."""
-    millis, _, seq = entry_id.partition("-")
-    return int(millis), int(seq or 0)
 
 
 async def record_entry(
@@ -68,7 +62,7 @@ async def record_entry(
             if row is None and change.kind in ("requested", "scheduled"):
                 row = await _new_callback(session, change, centre, now, streams)
             elif row is not None and row.last_entry is not None:
-                if stream_id(row.last_entry) >= stream_id(entry.id):
+                if entry_order(row.last_entry) >= entry_order(entry.id):
                     row = None  # this entry (or a later one) is in the row already
             rows[change.callback_id] = row
         row = rows[change.callback_id]

@@ -19,7 +19,7 @@ from services.common.deps import PageDep, RuntimeDep, SessionDep, SettingsDep
 from services.common.pagination import Page
 from services.common.problems import AppError
 from services.common.streams import Streams
-from services.router.wire import EVENTS, event_fields
+from services.router.wire import send_events
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 
@@ -41,7 +41,7 @@ def _now() -> dt.datetime:
 
 async def tell_router(streams: Streams, event: r.Event, callback_id: str) -> None:
     try:
-        await streams.add(EVENTS, event_fields(event))
+        await send_events(streams, event)
     except (OSError, TimeoutError, RedisError) as exc:
         raise RouterUnreachable(
             f"Callback {callback_id} is saved but the router could not be told; "

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.calls.menu import MenuCall, menu_call, menu_steps
 from services.calls.models import CallEvent, CallRecord
-from services.common.streams import Entry, Streams
+from services.common.streams import Entry, Streams, entry_order
 from services.ivr.streams import CALL_VARIABLES
 
 GROUP = "recorder"
@@ -40,7 +40,7 @@ def source_of(entry: Entry) -> str:
 
 def entry_time(entry: Entry) -> float:
     """When Redis took the entry (Unix seconds, from its id)."""
-    return int(entry.id.split("-", 1)[0]) / 1000
+    return entry_order(entry.id)[0] / 1000
 
 
 async def record_menu_entry(
@@ -49,19 +49,20 @@ async def record_menu_entry(
     """Store one call's menu steps (and, for a call that ended in the menu, its record)."""
     call = menu_call(entry.fields)
     source = source_of(entry)
-    seen = await session.scalar(
-        select(CallEvent.id)
-        .where(CallEvent.centre == centre, CallEvent.source_entry == source)
-        .limit(1)
-    )
-    if seen is not None:
-        return "seen"
     record = await session.get(CallRecord, (centre, call.call_id), with_for_update=True)
     if record is None:
         if call.queued and now - entry_time(entry) < QUEUE_GRACE_S:
             return "waiting"
         session.add(_new_record(call, centre))
         await session.flush()  # the call row first: timeline rows refer to it
+    else:  # steps of this entry can only exist where the call row does (a foreign key)
+        seen = await session.scalar(
+            select(CallEvent.id)
+            .where(CallEvent.centre == centre, CallEvent.source_entry == source)
+            .limit(1)
+        )
+        if seen is not None:
+            return "seen"
     for position, step in enumerate(menu_steps(call)):
         session.add(
             CallEvent(
@@ -131,18 +132,19 @@ async def menu_round(
 ) -> tuple[int, int]:
     """Entries waiting for their record (own, or left by a dead consumer), then new ones;
     returns how many still wait and how many new entries were read."""
-    entries = await streams.read_pending(CALL_VARIABLES, GROUP, consumer, count=500)
-    entries += await streams.reclaim(
-        CALL_VARIABLES, GROUP, consumer, min_idle_ms=RECLAIM_IDLE_MS, count=500
+    entries, fresh = await streams.backlog_then_new(
+        CALL_VARIABLES,
+        GROUP,
+        consumer,
+        reclaim_idle_ms=RECLAIM_IDLE_MS,
+        backlog=500,
+        count=200,
+        block_ms=block_ms,
     )
-    fresh = await streams.read(
-        CALL_VARIABLES, GROUP, consumer, count=200, block_ms=None if entries else block_ms
-    )
-    unique = {entry.id: entry for entry in [*entries, *fresh]}
     waiting = 0
-    for entry in unique.values():
+    for entry in entries:
         waiting += not await _record_one(streams, sessions, entry, centre)
-    return waiting, len(fresh)
+    return waiting, fresh
 
 
 async def _record_one(

@@ -25,6 +25,12 @@ class Entry:
     fields: dict[str, str]
 
 
+def entry_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id (`millis-seq`) as a pair that compares in stream order."""
+    millis, _, seq = entry_id.partition("-")
+    return int(millis), int(seq or 0)
+
+
 class Streams:
     """Stream operations under a key prefix (a centre, or one test run)."""
 
@@ -118,6 +124,31 @@ class Streams:
         )
         claimed = reply[1]
         return [Entry(stream, entry_id, fields) for entry_id, fields in claimed if fields]
+
+    async def backlog_then_new(
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        *,
+        reclaim_idle_ms: int,
+        backlog: int = 100,
+        count: int = 100,
+        block_ms: int | None,
+    ) -> tuple[list[Entry], int]:
+        """One round of a consumer that acknowledges only after acting: its own pending
+        entries, those a dead consumer left idle for `reclaim_idle_ms`, then new ones (waiting
+        up to `block_ms` only when there was no backlog), each once. Returns the entries and
+        how many of them were new."""
+        entries = await self.read_pending(stream, group, consumer, count=backlog)
+        entries += await self.reclaim(
+            stream, group, consumer, min_idle_ms=reclaim_idle_ms, count=backlog
+        )
+        fresh = await self.read(
+            stream, group, consumer, count=count, block_ms=None if entries else block_ms
+        )
+        unique = {entry.id: entry for entry in [*entries, *fresh]}  # own idle ones reclaimed
+        return list(unique.values()), len(fresh)
 
     async def pending_count(self, stream: str, group: str) -> int:
         """How many entries of the group are delivered but not acknowledged."""

@@ -186,15 +186,15 @@ class VoiceIntake:
         """Entries left by this consumer or a dead one, then new ones (waiting up to
         `block_ms` only when there were none); returns how many were acknowledged and how
         many must wait."""
-        entries = await self.streams.read_pending(IVR_OUTCOMES, GROUP, self.consumer)
-        entries += await self.streams.reclaim(
-            IVR_OUTCOMES, GROUP, self.consumer, min_idle_ms=RECLAIM_IDLE_MS
+        entries, _fresh = await self.streams.backlog_then_new(
+            IVR_OUTCOMES,
+            GROUP,
+            self.consumer,
+            reclaim_idle_ms=RECLAIM_IDLE_MS,
+            count=50,
+            block_ms=block_ms,
         )
-        entries += await self.streams.read(
-            IVR_OUTCOMES, GROUP, self.consumer, count=50, block_ms=None if entries else block_ms
-        )
-        unique = {entry.id: entry for entry in entries}  # own idle entries come back reclaimed
-        done = [await self.handle(entry) for entry in unique.values()]
+        done = [await self.handle(entry) for entry in entries]
         return sum(done), len(done) - sum(done)
 
     async def run(self, stop: asyncio.Event, *, retry_after: float = 5.0) -> None:

@@ -29,7 +29,7 @@ from services.acd.router import RouterState
 from services.acd.wallboard import StateSince, agents_named, agents_touched, live_document
 from services.common.cancel import raise_if_cancelling
 from services.common.lease import Lease
-from services.common.streams import Entry, Streams
+from services.common.streams import Entry, Streams, entry_order
 from services.router.live import publish_live
 from services.router.metrics import RouterMetrics
 from services.router.wire import (
@@ -48,11 +48,6 @@ _log = structlog.get_logger(__name__)
 
 class LeaseLost(Exception):
     """Another instance holds the lease now; this one must stop acting at once."""
-
-
-def _stream_id(entry_id: str) -> tuple[int, int]:
-    millis, _, seq = entry_id.partition("-")
-    return int(millis), int(seq or 0)
 
 
 class RouterRunner:
@@ -160,7 +155,7 @@ class RouterRunner:
                     seen.add(event.callback_id)
                 self._step(event, now)
                 if fields.get("source"):
-                    self._last_source = _stream_id(fields["source"])
+                    self._last_source = entry_order(fields["source"])
                 replayed += 1
             start = f"({chunk[-1][0]}"
         if replayed:
@@ -236,7 +231,7 @@ class RouterRunner:
         return int(min(1000.0, max(5.0, (due - self.clock()) * 1000)))
 
     async def _apply_entry(self, entry: Entry) -> None:
-        if self._last_source is not None and _stream_id(entry.id) <= self._last_source:
+        if self._last_source is not None and entry_order(entry.id) <= self._last_source:
             await self.streams.ack(EVENTS, GROUP, entry.id)  # applied before a restart
             return
         try:
@@ -252,7 +247,7 @@ class RouterRunner:
         outputs = self._step(event, now)
         await self._commit(event, now, outputs, source)
         if source is not None:
-            self._last_source = _stream_id(source)
+            self._last_source = entry_order(source)
 
     async def _commit(
         self, event: Event, now: float, outputs: list[c.Command], source: str | None

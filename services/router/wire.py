@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from services.acd import commands as c
 from services.acd.events import Event, event_from_record, event_to_record
+from services.common.streams import Streams
 
 #: Streams of one centre (names under the centre's key prefix).
 EVENTS = "events"  # bridge, workspace, supervisors → router
@@ -25,6 +26,12 @@ def event_fields(event: Event) -> dict[str, str]:
     """A stream entry for an event."""
     record = event_to_record(event)
     return {"type": str(record.pop("type")), "body": json.dumps(record, ensure_ascii=False)}
+
+
+async def send_events(streams: Streams, *events: Event) -> None:
+    """Hand events to the router (the `events` stream), in order."""
+    for event in events:
+        await streams.add(EVENTS, event_fields(event))
 
 
 def event_from_fields(fields: Mapping[str, str]) -> Event:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.acd import events as r
 from services.common.audit import record_audit
 from services.common.streams import Streams
-from services.router.wire import EVENTS, event_fields
+from services.router.wire import send_events
 from services.supervision.schemas import ModesIn, ModesOut
 
 MODES_KEY = "modes"
@@ -78,7 +78,7 @@ async def change_modes(
     redis: Any = streams.client
     await redis.hset(modes_key(prefix), mapping=fields)
     if night != current.night_override:
-        await streams.add(EVENTS, event_fields(r.NightModeOverride(night)))
+        await send_events(streams, r.NightModeOverride(night))
     if emergency != current.emergency or announcement != current.announcement:
-        await streams.add(EVENTS, event_fields(r.EmergencyMode(emergency, announcement or "")))
+        await send_events(streams, r.EmergencyMode(emergency, announcement or ""))
     return _out(fields)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -10,12 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.acd import events as r
 from services.auth import service as accounts
+from services.auth.deps import client_ip
 from services.auth.models import Role
 from services.auth.tokens import issue_token
 from services.common.problems import AppError
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.workspace import feeds
+from services.router.wire import send_events
 from services.workspace.security import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -67,10 +68,7 @@ async def login(
     settings: Settings = request.app.state.settings
     if not csrf_valid(csrf, request.cookies.get(LOGIN_COOKIE, "")):
         return _login_page(request, "Форма устарела, войдите ещё раз.", status_code=403)
-    policy = accounts.LockoutPolicy(
-        max_failures=settings.login_max_failures,
-        lockout=timedelta(seconds=settings.login_lockout_seconds),
-    )
+    policy = accounts.LockoutPolicy.of(settings)
     async with runtime.sessions() as session:
         outcome = await accounts.authenticate(
             session,
@@ -78,7 +76,7 @@ async def login(
             password=password,
             policy=policy,
             now=datetime.now(UTC),
-            ip=request.client.host if request.client else None,
+            ip=client_ip(request),
         )
         await session.commit()
     if isinstance(outcome, AppError):
@@ -111,7 +109,7 @@ async def logout(staff: PostingStaff) -> Response:
     seat."""
     seat = await staff.seat()
     if seat is not None:
-        await feeds.tell_router(staff.streams, r.AgentLoggedOut(seat.agent_id))
+        await send_events(staff.streams, r.AgentLoggedOut(seat.agent_id))
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(response, SESSION_COOKIE, staff.settings)
     return response

@@ -15,6 +15,7 @@ from services.acd import events as r
 from services.callbacks.phones import BadNumber, to_e164
 from services.calls.models import CallRecord
 from services.common.audit import record_audit
+from services.router.wire import ROUTER_LOG, send_events
 from services.workspace import feeds, menu_labels
 from services.workspace.agent_state import AgentView, CallInfo, concerns
 from services.workspace.backend import BackendError
@@ -208,7 +209,7 @@ async def _changes(
     request: Request, staff: Staff, agent_id: str, last: str, calls: set[str]
 ) -> AsyncIterator[str]:
     redis: Any = staff.runtime.redis
-    key = staff.streams.key("router-log")
+    key = staff.streams.key(ROUTER_LOG)
     yield "retry: 500\n\n"
     deadline = time.monotonic() + STREAM_S
     while time.monotonic() < deadline and not await request.is_disconnected():
@@ -234,18 +235,18 @@ async def change_state(
         return seat
     agent = seat.agent_id
     if action == "ready":
-        await feeds.tell_router(
+        await send_events(
             staff.streams,
             r.AgentLoggedIn(agent, dict(seat.skills), dict(seat.languages)),
             r.AgentReady(agent),
         )
     elif action == "pause":
         label = reason if reason in PAUSE_REASONS else "break"
-        await feeds.tell_router(staff.streams, r.AgentPaused(agent, label))
+        await send_events(staff.streams, r.AgentPaused(agent, label))
     elif action == "done":
-        await feeds.tell_router(staff.streams, r.WrapUpEnded(agent))
+        await send_events(staff.streams, r.WrapUpEnded(agent))
     else:
-        await feeds.tell_router(staff.streams, r.AgentLoggedOut(agent))
+        await send_events(staff.streams, r.AgentLoggedOut(agent))
     return Response(status_code=204)
 
 

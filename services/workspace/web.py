@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.acd.config import RouterConfig
+from services.auth.deps import client_ip
 from services.auth.models import Role, User
 from services.auth.tokens import InvalidToken, read_token
 from services.common.masking import mask_text
@@ -205,7 +206,7 @@ async def current_staff(request: Request) -> Staff:
         runtime=runtime,
         settings=settings,
         backend=Backend(service_urls(request), token),
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
     )
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.acd import commands as c
 from services.acd import events as e
 from services.callbacks.models import Callback, CallbackAttempt
-from services.callbacks.recorder import CALL_VARIABLES, GROUP, record_entry
+from services.callbacks.recorder import GROUP, record_entry
 from services.common.streams import Entry, Streams
+from services.ivr.streams import CALL_VARIABLES
 from services.router.wire import ROUTER_LOG
 from tests.callbacks.conftest import Recorder
 from tests.callbacks.helpers import RouterLog
