@@ -6,6 +6,7 @@ a PBX and the executor stays a thin, dumb mapping onto REST calls.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -118,6 +119,30 @@ class OriginateOperator:
     app_args: str
     timeout_s: int
     caller_id: str
+
+    @classmethod
+    def ring(
+        cls,
+        endpoint: str,
+        *,
+        call_id: str,
+        seq: int,
+        agent: str,
+        ring_timeout: float,
+        caller_id: str,
+        extra_args: tuple[str, ...] = (),
+    ) -> OriginateOperator:
+        """The seat's leg for a router command: id `<call>-op<seq>` (the same after a restart,
+        so Asterisk refuses a second originate), Stasis args `agent,<agent>,<call>[,extra]`."""
+        return cls(
+            leg_id=f"{call_id}-op{seq}",
+            agent=agent,
+            call_id=call_id,
+            endpoint=endpoint,
+            app_args=",".join(("agent", agent, call_id, *extra_args)),
+            timeout_s=max(1, math.ceil(ring_timeout)),
+            caller_id=caller_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)

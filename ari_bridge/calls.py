@@ -348,20 +348,17 @@ class CallController:
         call = self._calls.get(command.call_id)
         if call is None or call.phase not in ("queued", "offered_callback"):
             return
-        leg_id = f"{command.call_id}-op{command.seq}"
-        call.phase, call.leg_id, call.agent = "ringing", leg_id, command.agent_id
-        self._legs[leg_id] = command.call_id
-        step.actions.append(
-            a.OriginateOperator(
-                leg_id=leg_id,
-                agent=command.agent_id,
-                call_id=command.call_id,
-                endpoint=self._config.endpoint_of(command.agent_id),
-                app_args=f"agent,{command.agent_id},{command.call_id}",
-                timeout_s=max(1, math.ceil(command.ring_timeout)),
-                caller_id=call.caller,
-            )
+        ring = a.OriginateOperator.ring(
+            self._config.endpoint_of(command.agent_id),
+            call_id=command.call_id,
+            seq=command.seq,
+            agent=command.agent_id,
+            ring_timeout=command.ring_timeout,
+            caller_id=call.caller,
         )
+        call.phase, call.leg_id, call.agent = "ringing", ring.leg_id, command.agent_id
+        self._legs[ring.leg_id] = command.call_id
+        step.actions.append(ring)
 
     def _announce(self, command: c.Announce, step: Step) -> None:
         call = self._calls.get(command.call_id)

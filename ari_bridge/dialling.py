@@ -18,7 +18,6 @@ A pure state machine inside the call controller, one entry per callback being di
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,21 +78,19 @@ class CallbackDialler:
         """Ring the operator's seat; a callback already being dialled is not dialled again."""
         if command.callback_id in self._active:
             return
-        leg = f"{command.callback_id}-op{command.seq}"
-        callback = _Callback(command.callback_id, command.agent_id, command.caller, leg)
-        self._active[callback.callback_id] = callback
-        self._legs[leg] = callback.callback_id
-        step.actions.append(
-            a.OriginateOperator(
-                leg_id=leg,
-                agent=command.agent_id,
-                call_id=command.callback_id,
-                endpoint=self._config.endpoint_of(command.agent_id),
-                app_args=f"agent,{command.agent_id},{command.callback_id},callback,{command.caller}",
-                timeout_s=max(1, math.ceil(command.ring_timeout)),
-                caller_id=command.caller,
-            )
+        ring = a.OriginateOperator.ring(
+            self._config.endpoint_of(command.agent_id),
+            call_id=command.callback_id,
+            seq=command.seq,
+            agent=command.agent_id,
+            ring_timeout=command.ring_timeout,
+            caller_id=command.caller,
+            extra_args=("callback", command.caller),
         )
+        callback = _Callback(command.callback_id, command.agent_id, command.caller, ring.leg_id)
+        self._active[callback.callback_id] = callback
+        self._legs[ring.leg_id] = callback.callback_id
+        step.actions.append(ring)
 
     def stop(self, callback_id: str, step: Step) -> bool:
         """``StopRinging`` for a callback (cancelled by staff): release its legs while the

@@ -59,8 +59,7 @@ def menu_ended(
 ) -> MenuEnd:
     """The menu's outcome for a call still up (``facts``) or already gone (None: only what a
     service must follow up, e.g. a message recorded up to the hang-up)."""
-    notes, effects = follow_up(call_id, outcome)
-    end = MenuEnd(notes, effects)
+    end = MenuEnd(effects=follow_up(call_id, outcome))
     if facts is None:
         return end
     kind = outcome_kind(outcome)
@@ -116,11 +115,11 @@ def variables_note(
     )
 
 
-def follow_up(call_id: str, outcome: o.Outcome) -> tuple[list[Note], list[a.MenuEffect]]:
+def follow_up(call_id: str, outcome: o.Outcome) -> list[a.MenuEffect]:
     """What a service must follow up: a recorded message (copied out of Asterisk first, then
     noted with its `file`). Callback requests go to the router, which persists and dials them."""
-    variables = outcome.variables
     if isinstance(outcome, o.RecordedMessage):
+        variables = outcome.variables
         fields = {
             "call_id": call_id,
             "kind": outcome.kind,
@@ -130,8 +129,8 @@ def follow_up(call_id: str, outcome: o.Outcome) -> tuple[list[Note], list[a.Menu
             "caller": variables.get("caller", ""),
             "topic": variables.get("topic", ""),
         }
-        return [], [a.SaveRecording(outcome.name, IVR_OUTCOMES, fields)]
-    return [], []
+        return [a.SaveRecording(outcome.name, IVR_OUTCOMES, fields)]
+    return []
 
 
 def callback_request(

@@ -321,23 +321,16 @@ class Translator:
         if leg.citizen:
             return _end_citizen_leg(leg_id, leg, cause, by_bridge, at)
         if leg.answered:
-            far_cause = None if by_bridge or leg.hangup is None else leg.hangup.cause
             return AgentHungUp(
                 leg_id=leg_id,
                 agent=leg.agent,
                 call_id=leg.call_id,
-                cause=far_cause or cause,
+                cause=_far_cause(leg, by_bridge) or cause,
                 by_bridge=by_bridge,
                 at=at,
             )
-        if by_bridge:
-            reason = "cancelled"
-        elif cause in (_Q850_NO_ANSWER, _Q850_NO_RESPONSE) or leg.dial_status == "NOANSWER":
-            reason = "timeout"
-        elif cause == _Q850_BUSY or leg.dial_status == "BUSY":
-            reason = "busy"
-        else:
-            reason = "failed"
+        unreached = _unreached(leg, cause, by_bridge)
+        reason = "timeout" if unreached == "no_answer" else unreached
         return AgentNoAnswer(
             leg_id=leg_id, agent=leg.agent, call_id=leg.call_id, reason=reason, cause=cause, at=at
         )
@@ -431,25 +424,35 @@ def _end_citizen_leg(
     originate timeout) or 18 (no user responding), or the last ``Dial`` status."""
     callback_id = leg.call_id or ""
     if leg.answered:
-        far_cause = None if by_bridge or leg.hangup is None else leg.hangup.cause
         return CitizenHungUp(
             leg_id=leg_id,
             callback_id=callback_id,
-            cause=far_cause or cause,
+            cause=_far_cause(leg, by_bridge) or cause,
             by_bridge=by_bridge,
             at=at,
         )
-    if by_bridge:
-        reason: Literal["busy", "no_answer", "cancelled", "failed"] = "cancelled"
-    elif cause == _Q850_BUSY or leg.dial_status == "BUSY":
-        reason = "busy"
-    elif cause in (_Q850_NO_ANSWER, _Q850_NO_RESPONSE) or leg.dial_status == "NOANSWER":
-        reason = "no_answer"
-    else:
-        reason = "failed"
+    reason = _unreached(leg, cause, by_bridge)
     return CitizenUnreached(
         leg_id=leg_id, callback_id=callback_id, reason=reason, cause=cause, at=at
     )
+
+
+def _far_cause(leg: _Leg, by_bridge: bool) -> int | None:
+    """The cause the far end gave for hanging up an answered leg (None if we hung it up)."""
+    return None if by_bridge or leg.hangup is None else leg.hangup.cause
+
+
+def _unreached(
+    leg: _Leg, cause: int | None, by_bridge: bool
+) -> Literal["busy", "no_answer", "cancelled", "failed"]:
+    """Why an originated leg (a seat or a citizen) was never answered."""
+    if by_bridge:
+        return "cancelled"
+    if cause == _Q850_BUSY or leg.dial_status == "BUSY":
+        return "busy"
+    if cause in (_Q850_NO_ANSWER, _Q850_NO_RESPONSE) or leg.dial_status == "NOANSWER":
+        return "no_answer"
+    return "failed"
 
 
 def _call_arrived(channel: Mapping[str, Any], args: list[str], at: datetime | None) -> CallArrived:

@@ -305,7 +305,6 @@ def queue(state: RouterState, item: Item) -> None:
     """A due callback enters its bucket's deadline-ordered heap."""
     item.state = WAITING
     item.bucket.push_callback(item, state._next_seq())
-    state._callbacks_due += 1
 
 
 def unqueue(state: RouterState, item: Item) -> None:
@@ -313,4 +312,3 @@ def unqueue(state: RouterState, item: Item) -> None:
     bucket = item.bucket
     bucket.callbacks_live -= 1
     bucket.waiting -= 1
-    state._callbacks_due -= 1

@@ -423,8 +423,7 @@ def on_night_override(
         raise ValueError(f"night mode override must be auto, night or day, not {ev.mode!r}")
     state.night_override = ev.mode
     state._night_possible = ev.mode != "auto" or state.config.night.enabled
-    if state._callbacks_due:  # callbacks held back by a forced night may be dialled now
-        callbacks.dispatch_callbacks(state, now, out)
+    callbacks.dispatch_callbacks(state, now, out)  # callbacks held back by a forced night
 
 
 def on_emergency(state: RouterState, ev: e.EmergencyMode, now: float, out: list[c.Command]) -> None:

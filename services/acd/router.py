@@ -79,7 +79,6 @@ class RouterState:
         self._announce = config.announce_position
         self.pending_callers: dict[str, Item] = {}
         """Unfinished callbacks by the citizen's number: duplicates merge into these."""
-        self._callbacks_due = 0
         self._callback_lead = config.callback_lead_seconds
         self._hours_minute = -1
         self._hours_value = False

@@ -478,16 +478,8 @@ class Simulation:
                         self.first_action[number] = t
                     self._ring(index, call_id, cmd.agent_id, cmd.ring_timeout, t)
                     continue
-                # Answered at once: ``_answered`` spelled out (the hot path of every call). The
-                # answer is the first action unless one came before (see ``_tally_calls``).
-                arrived, stream = self.arrival_at[number], self.arrival_stream[number]
-                self.answer_time[number] = t
-                estimate = cmd.expected_wait
-                if estimate > 0:
-                    self.ewt_errors.append(t - arrived - estimate)
-                handle = self.handle[stream]()
-                self.busy[index] += handle + self.wrap[index][stream]
-                heapq.heappush(self.heap, (t + handle, next(self.order), END, index, call_id))
+                # Answered at once (the common case goes through the quiet entries, not here).
+                self._answered(index, number, call_id, cmd.expected_wait, t)
             elif type(cmd) is c.CallFinished:
                 if cmd.outcome == "answered":
                     self.open_calls -= 1  # answered calls' violations are counted in _answered
